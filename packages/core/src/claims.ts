@@ -1,0 +1,60 @@
+/**
+ * Mapping claims (from a JWT or an introspection response) to {@link AuthInfo}, with the type checks that
+ * make a malformed claim a refusal rather than a surprise.
+ */
+import { McpAuthError } from './errors.js'
+
+/** Scopes from `scope` (space-separated string, RFC 9068 §2.2.3 / RFC 7662) or `scp` (string or array). */
+export function readScopes(claims: Record<string, unknown>): string[] {
+  const out = new Set<string>()
+  const { scope, scp } = claims
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw new McpAuthError('ERR_TOKEN_CLAIM', 'The scope claim must be a string')
+    for (const s of scope.split(' ')) if (s) out.add(s)
+  }
+  if (scp !== undefined) {
+    if (typeof scp === 'string') for (const s of scp.split(' ')) { if (s) out.add(s) }
+    else if (Array.isArray(scp) && scp.every((s) => typeof s === 'string')) for (const s of scp as string[]) { if (s) out.add(s) }
+    else throw new McpAuthError('ERR_TOKEN_CLAIM', 'The scp claim must be a string or an array of strings')
+  }
+  return [...out]
+}
+
+export function optionalString(claims: Record<string, unknown>, name: string): string | undefined {
+  const value = claims[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name} claim must be a string`)
+  return value
+}
+
+/** A NumericDate (RFC 7519 §2): a finite number. `1e400` parses to Infinity and must not mean "never expires". */
+export function optionalNumericDate(claims: Record<string, unknown>, name: string): number | undefined {
+  const value = claims[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name} claim must be a NumericDate`)
+  }
+  return value
+}
+
+/** `client_id` (RFC 9068 §2.2), else `azp` (OIDC), else empty. */
+export function readClientId(claims: Record<string, unknown>): string {
+  return optionalString(claims, 'client_id') ?? optionalString(claims, 'azp') ?? ''
+}
+
+/** `aud` as a list; a string or an array of strings, anything else is malformed. */
+export function readAudience(claims: Record<string, unknown>): string[] | undefined {
+  const aud = claims.aud
+  if (aud === undefined) return undefined
+  if (typeof aud === 'string') return [aud]
+  if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) return aud as string[]
+  throw new McpAuthError('ERR_TOKEN_CLAIM', 'The aud claim must be a string or an array of strings')
+}
+
+/** A sender-constrained token (DPoP `cnf.jkt`) must not be accepted as a plain bearer token (RFC 9449 §7.1). */
+export function assertNotSenderConstrained(claims: Record<string, unknown>): void {
+  const cnf = claims.cnf
+  if (cnf !== null && typeof cnf === 'object' && 'jkt' in cnf) {
+    throw new McpAuthError('ERR_TOKEN_TYPE', 'A DPoP-bound token cannot be used as a bearer token')
+  }
+}

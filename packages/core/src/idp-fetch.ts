@@ -1,0 +1,109 @@
+/**
+ * Every request to an IdP goes through here: a timeout, no redirects, and a cap on the body size, so a slow,
+ * broken or hostile IdP can cost a bounded amount of time and memory.
+ */
+
+/** Largest body read from an IdP (metadata, JWKS, introspection). */
+export const MAX_IDP_BODY_BYTES = 512 * 1024
+
+/** Why an IdP request failed. Only used for events and for the 503 path; never shown to clients. */
+export class IdpUnavailable extends Error {
+  override readonly name = 'IdpUnavailable'
+}
+
+export interface IdpFetchOptions {
+  fetch: typeof fetch
+  timeout: number
+}
+
+/** Read a body up to `limit` bytes; throws past it, without buffering the rest. */
+export async function readLimited(response: Response, limit = MAX_IDP_BODY_BYTES): Promise<string> {
+  const length = Number(response.headers.get('content-length'))
+  if (Number.isFinite(length) && length > limit) {
+    await response.body?.cancel().catch(() => {})
+    throw new IdpUnavailable(`response body over ${limit} bytes`)
+  }
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw new IdpUnavailable(`response body over ${limit} bytes`)
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(size)
+  let offset = 0
+  for (const c of chunks) {
+    all.set(c, offset)
+    offset += c.byteLength
+  }
+  return new TextDecoder().decode(all)
+}
+
+/** `fetch` with a timeout covering headers and body, and `redirect: 'manual'` (a 3xx is a failure). */
+export async function idpFetch(url: string, init: RequestInit, options: IdpFetchOptions): Promise<{ response: Response; body: string }> {
+  const signal = AbortSignal.timeout(options.timeout)
+  let response: Response
+  try {
+    response = await options.fetch(url, { ...init, redirect: 'manual', signal })
+  } catch (cause) {
+    throw new IdpUnavailable(describeFetchError(cause), { cause })
+  }
+  try {
+    return { response, body: await readLimited(response) }
+  } catch (cause) {
+    if (cause instanceof IdpUnavailable) throw cause
+    throw new IdpUnavailable(describeFetchError(cause), { cause })
+  }
+}
+
+/** GET a JSON object; anything but a 200 with a JSON object is a failure. */
+export async function fetchJsonObject(url: string, options: IdpFetchOptions): Promise<Record<string, unknown>> {
+  const { response, body } = await idpFetch(url, { method: 'GET', headers: { accept: 'application/json' } }, options)
+  if (response.status !== 200) throw new IdpUnavailable(`HTTP ${response.status} from ${url}`)
+  return parseJsonObject(body, url)
+}
+
+export function parseJsonObject(body: string, url: string): Record<string, unknown> {
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    throw new IdpUnavailable(`invalid JSON from ${url}`)
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new IdpUnavailable(`not a JSON object from ${url}`)
+  return json as Record<string, unknown>
+}
+
+function describeFetchError(cause: unknown): string {
+  if (cause instanceof Error) {
+    if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'timed out'
+    const code = (cause.cause as { code?: unknown } | undefined)?.code
+    return typeof code === 'string' ? code : cause.message
+  }
+  return 'fetch failed'
+}
+
+/**
+ * A `fetch` for jose's remote JWKS: same timeout and size cap, no redirects. jose passes its own signal; ours
+ * bounds the body read too.
+ */
+export function limitedFetch(options: IdpFetchOptions, onResponse?: (ok: boolean, reason?: string) => void): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    try {
+      const { response, body } = await idpFetch(url, { ...init, signal: undefined }, options)
+      onResponse?.(response.status === 200, response.status === 200 ? undefined : `HTTP ${response.status}`)
+      return new Response(body, { status: response.status, headers: response.headers })
+    } catch (err) {
+      onResponse?.(false, err instanceof Error ? err.message : 'fetch failed')
+      throw err
+    }
+  }
+}

@@ -1,0 +1,455 @@
+/**
+ * `createMcpAuth`: the resource server. One object per protected MCP endpoint; adapters call `handle`.
+ */
+import { LRUCache } from 'lru-cache'
+import { authInfoExtra, type AuthInfo } from './auth-info.js'
+import { readClientId, readScopes, optionalString, optionalNumericDate } from './claims.js'
+import { McpAuthError } from './errors.js'
+import { eventSink, type EventSink } from './events.js'
+import { IdpUnavailable, type IdpFetchOptions } from './idp-fetch.js'
+import { IssuerKeys } from './jwks.js'
+import { resolveOptions, type McpAuthOptions, type ResolvedIssuer, type ResolvedOptions } from './options.js'
+import { toResponse, type PlainResponse } from './plain-response.js'
+import { pathOf, protectedPathMatcher } from './request-path.js'
+import { buildChallenge, extractBearerToken, scopeTokens, type RequestLike } from './rfc6750.js'
+import { introspect, type IntrospectionTarget } from './rfc7662.js'
+import { AuthorizationServerDiscovery } from './rfc8414.js'
+import { assertAccessTokenShape, peekJwt, verifyJwtAccessToken } from './rfc9068.js'
+import { metadataRoutes, type MetadataRoutes } from './rfc9728.js'
+import { authorizationServerMetadataUrls } from './resource-uri.js'
+import { hashToken } from './token-hash.js'
+import { TokenCache } from './token-cache.js'
+
+/** Per-call options of {@link McpAuth.authenticate} and {@link McpAuth.handle}. */
+export interface AuthenticateOptions {
+  /** Scopes this request needs, instead of the configured `requiredScopes`. */
+  scopes?: readonly string[]
+}
+
+/** What an adapter does with a request. */
+export type McpAuthOutcome =
+  /** Write this response (metadata, or a refusal) and stop. */
+  | { type: 'respond'; response: PlainResponse; error?: McpAuthError }
+  /** Authenticated: set `req.auth = auth` and continue. */
+  | { type: 'authenticated'; auth: AuthInfo }
+  /** Not a route of ours (or a CORS preflight): continue untouched. */
+  | { type: 'next' }
+
+/** The resource server for one MCP endpoint. */
+export interface McpAuth {
+  /** The canonical resource URI. */
+  readonly resource: string
+  /** The RFC 9728 metadata URL the 401 challenge points at. */
+  readonly protectedResourceMetadataUrl: string
+  /** The checked options, defaults filled in. */
+  readonly options: Readonly<ResolvedOptions>
+  /**
+   * Authenticate a request. Resolves with {@link AuthInfo}, or throws {@link McpAuthError} (turn it into a
+   * response with {@link McpAuth.errorResponse}).
+   */
+  authenticate(request: Request | RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo>
+  /** Verify a bare token (no header parsing, no scope check). Also makes this object an MCP SDK `OAuthTokenVerifier`. */
+  verifyAccessToken(token: string): Promise<AuthInfo>
+  /** The metadata response when the request is for a metadata route, else `undefined`. */
+  metadataResponse(request: Request | RequestLike): Promise<Response | undefined>
+  /** Status, `WWW-Authenticate` and JSON body for an error from `authenticate`. */
+  errorResponse(error: unknown, opts?: AuthenticateOptions): Response
+  /** Wrap a fetch handler (Hono, Bun, Deno, Workers, the MCP SDK's web-standard transport). */
+  fetch(handler: (request: Request, auth: AuthInfo) => Response | Promise<Response>): (request: Request) => Promise<Response>
+  /**
+   * The whole decision for one request, for adapters: metadata route → respond; protected path (or
+   * `protect: true`) → authenticate; anything else → next.
+   */
+  handle(request: RequestLike, opts?: AuthenticateOptions & { protect?: boolean }): Promise<McpAuthOutcome>
+  /** The same refusal as plain data (status, headers, body) for adapters. */
+  errorPlainResponse(error: unknown, opts?: AuthenticateOptions): PlainResponse
+  /** The metadata response as plain data, or `undefined`. Synchronous. */
+  metadataPlainResponse(request: RequestLike): PlainResponse | undefined
+  /** True when the path is the resource's path or below it. */
+  isProtectedPath(path: string): boolean
+  /** Forget cached verification results (e.g. after a revocation you know of). */
+  clearCache(): void
+}
+
+interface IssuerRuntime {
+  config: ResolvedIssuer
+  discovery: AuthorizationServerDiscovery | undefined
+  keys: IssuerKeys | undefined
+  keysPending: Promise<IssuerKeys> | undefined
+}
+
+const CORS_PREFLIGHT_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID',
+  'access-control-expose-headers': 'WWW-Authenticate, Mcp-Session-Id',
+  'access-control-max-age': '86400',
+}
+
+function isPreflight(request: RequestLike): boolean {
+  return request.method === 'OPTIONS' && request.headers.get('access-control-request-method') !== null
+}
+
+/**
+ * Create the resource server. All options are checked here: a mistake throws a `TypeError`
+ * ({@link McpAuthConfigError}) at start-up with a message that says what to write instead.
+ *
+ * @example
+ * ```ts
+ * const auth = createMcpAuth({ resource: 'https://mcp.example.com/mcp', issuer: 'https://idp.example.com' })
+ * ```
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+export function createMcpAuth(options: McpAuthOptions): McpAuth {
+  const config = resolveOptions(options)
+  const emit: EventSink | undefined = eventSink(config.onEvent)
+  const fetchOptions: IdpFetchOptions = { fetch: config.fetch, timeout: config.timeout }
+  const routes: MetadataRoutes = metadataRoutes(config)
+  const isProtected = protectedPathMatcher(config.resourcePath)
+  const resourceUrl = new URL(config.resource)
+  const tokenCache = config.cache === false ? undefined : new TokenCache(config.cache.max, config.cache.maxTtl)
+  const inactive = new LRUCache<string, McpAuthError>({ max: 1000, ttl: 5000 })
+  const inFlight = new Map<string, Promise<AuthInfo>>()
+  const allowInsecure = options.allowInsecureHttp === true
+
+  const issuers = new Map<string, IssuerRuntime>()
+  for (const issuer of config.issuers) {
+    const needsDiscovery = !issuer.jwksUri || (issuer.introspection !== undefined && !issuer.introspection.endpoint)
+    issuers.set(issuer.issuer, {
+      config: issuer,
+      discovery: needsDiscovery
+        ? new AuthorizationServerDiscovery(issuer.issuer, authorizationServerMetadataUrls(issuer.issuer), fetchOptions, emit, allowInsecure)
+        : undefined,
+      keys: undefined,
+      keysPending: undefined,
+    })
+  }
+  const introspectingIssuers = [...issuers.values()].filter((i) => i.config.introspection)
+
+  function unavailable(issuer: string, what: 'discovery' | 'jwks' | 'introspection', err: unknown): McpAuthError {
+    const reason = err instanceof Error ? err.message : String(err)
+    emit?.({ type: 'idp_unavailable', issuer, what, reason })
+    return new McpAuthError('ERR_IDP_UNAVAILABLE', 'The authorization server cannot be reached to validate the token', {
+      cause: err,
+      retryAfter: config.retryAfter,
+    })
+  }
+
+  function keysOf(rt: IssuerRuntime): IssuerKeys | Promise<IssuerKeys> {
+    if (rt.keys) return rt.keys
+    if (rt.config.jwksUri) {
+      rt.keys = new IssuerKeys(rt.config.issuer, rt.config.jwksUri, fetchOptions, config.jwks, emit)
+      return rt.keys
+    }
+    rt.keysPending ??= rt.discovery!.get().then(
+      (metadata) => {
+        rt.keysPending = undefined
+        if (typeof metadata.jwks_uri !== 'string') throw new IdpUnavailable(`the metadata of ${rt.config.issuer} has no jwks_uri`)
+        rt.keys ??= new IssuerKeys(rt.config.issuer, metadata.jwks_uri, fetchOptions, config.jwks, emit)
+        return rt.keys
+      },
+      (err: unknown) => {
+        rt.keysPending = undefined
+        throw err
+      },
+    )
+    return rt.keysPending
+  }
+
+  async function verifyJwt(token: string, rt: IssuerRuntime, peeked: NonNullable<ReturnType<typeof peekJwt>>, now: number): Promise<AuthInfo> {
+    assertAccessTokenShape(peeked, rt.config.algorithms)
+    let keys: IssuerKeys
+    try {
+      keys = await keysOf(rt)
+    } catch (err) {
+      throw unavailable(rt.config.issuer, 'discovery', err)
+    }
+    let payload: Record<string, unknown>
+    try {
+      payload = await verifyJwtAccessToken(token, {
+        issuer: rt.config.issuer,
+        audiences: rt.config.audiences,
+        algorithms: rt.config.algorithms,
+        clockTolerance: config.clockTolerance,
+        resolveKey: keys.resolve,
+      }, now)
+    } catch (err) {
+      if (err instanceof McpAuthError && err.code === 'ERR_IDP_UNAVAILABLE') throw unavailable(rt.config.issuer, 'jwks', err.cause ?? err)
+      throw err
+    }
+    return toAuthInfo(token, payload, rt.config.issuer, 'jwt')
+  }
+
+  async function introspectionTarget(rt: IssuerRuntime): Promise<IntrospectionTarget> {
+    const settings = rt.config.introspection!
+    let endpoint = settings.endpoint
+    if (!endpoint) {
+      const metadata = await rt.discovery!.get()
+      if (typeof metadata.introspection_endpoint !== 'string') {
+        throw new IdpUnavailable(`the metadata of ${rt.config.issuer} has no introspection_endpoint; set introspection.endpoint`)
+      }
+      endpoint = metadata.introspection_endpoint
+    }
+    return {
+      issuer: rt.config.issuer,
+      endpoint,
+      settings,
+      audiences: rt.config.audiences,
+      algorithms: rt.config.algorithms,
+      resolveKey: async (header, input) => (await keysOf(rt)).resolve(header, input),
+    }
+  }
+
+  async function verifyOpaque(token: string, now: number): Promise<AuthInfo> {
+    if (introspectingIssuers.length === 0) {
+      throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
+    }
+    let refusal: McpAuthError | undefined
+    let failure: McpAuthError | undefined
+    // With several introspecting issuers the token is shown to each in turn until one knows it.
+    for (const rt of introspectingIssuers) {
+      try {
+        const target = await introspectionTarget(rt)
+        const result = await introspect(token, target, fetchOptions, now, config.clockTolerance)
+        emit?.({ type: 'introspection', issuer: rt.config.issuer, ok: true, active: true })
+        return toAuthInfo(token, result, rt.config.issuer, 'introspection')
+      } catch (err) {
+        if (err instanceof McpAuthError) {
+          emit?.({ type: 'introspection', issuer: rt.config.issuer, ok: true, active: false })
+          refusal ??= err
+        } else {
+          emit?.({ type: 'introspection', issuer: rt.config.issuer, ok: false, reason: err instanceof Error ? err.message : String(err) })
+          failure ??= unavailable(rt.config.issuer, 'introspection', err)
+        }
+      }
+    }
+    throw failure ?? refusal!
+  }
+
+  function introspectionTtl(issuer: string | undefined): number | undefined {
+    if (!issuer) return undefined
+    return issuers.get(issuer)?.config.introspection?.cacheTtl
+  }
+
+  async function verifyUncached(token: string, now: number): Promise<AuthInfo> {
+    if (config.verify) return runCustomVerifier(token)
+    const peeked = config.tokenFormat === 'opaque' ? undefined : peekJwt(token)
+    if (peeked) {
+      const iss = peeked.payload.iss
+      const rt = typeof iss === 'string' ? issuers.get(iss) : undefined
+      if (rt) return verifyJwt(token, rt, peeked, now)
+      // An untrusted iss is refused before any request to any IdP.
+      if (iss !== undefined || config.tokenFormat === 'jwt') {
+        throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
+      }
+    } else if (config.tokenFormat === 'jwt') {
+      throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
+    }
+    return verifyOpaque(token, now)
+  }
+
+  async function runCustomVerifier(token: string): Promise<AuthInfo> {
+    let info: AuthInfo
+    try {
+      info = await config.verify!(token, { resource: config.resource })
+    } catch (err) {
+      if (err instanceof McpAuthError) throw err
+      throw new McpAuthError('ERR_TOKEN_REJECTED', 'The access token was rejected', { cause: err })
+    }
+    if (info === null || typeof info !== 'object' || typeof info.clientId !== 'string' || !Array.isArray(info.scopes)) {
+      throw new McpAuthError('ERR_TOKEN_REJECTED', 'The access token was rejected', {
+        cause: new TypeError('verify() must return an AuthInfo: { token, clientId: string, scopes: string[], … }'),
+      })
+    }
+    if (info.expiresAt !== undefined && (!Number.isFinite(info.expiresAt) || info.expiresAt <= Date.now() / 1000)) {
+      throw new McpAuthError('ERR_TOKEN_EXPIRED', 'The access token expired')
+    }
+    return { ...info, token, resource: info.resource ?? resourceUrl, extra: { verifiedBy: 'custom', ...info.extra } }
+  }
+
+  function toAuthInfo(token: string, claims: Record<string, unknown>, issuer: string, verifiedBy: 'jwt' | 'introspection'): AuthInfo {
+    const exp = optionalNumericDate(claims, 'exp')
+    const info: AuthInfo = {
+      token,
+      clientId: readClientId(claims),
+      scopes: readScopes(claims),
+      resource: resourceUrl,
+      extra: { subject: optionalString(claims, 'sub'), issuer, claims, verifiedBy },
+    }
+    if (exp !== undefined) info.expiresAt = exp
+    return info
+  }
+
+  async function verifyAccessToken(token: string): Promise<AuthInfo> {
+    const now = Math.floor(Date.now() / 1000)
+    const hashed = hashToken(token)
+    const key = typeof hashed === 'string' ? hashed : await hashed
+    if (tokenCache) {
+      const hit = tokenCache.get(key, now, config.clockTolerance)
+      if (hit) {
+        emit?.({ type: 'cache', hit: true, cache: 'token' })
+        return hit.info
+      }
+      emit?.({ type: 'cache', hit: false, cache: 'token' })
+    }
+    const known = inactive.get(key)
+    if (known) throw known
+    const pending = inFlight.get(key)
+    if (pending) return pending
+    const verification = verifyUncached(token, now).then(
+      (info) => {
+        if (tokenCache) {
+          const extra = authInfoExtra(info)
+          const nbf = extra.claims?.nbf
+          const ttl = extra.verifiedBy === 'introspection' ? introspectionTtl(extra.issuer) : undefined
+          tokenCache.set(key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, now, ttl)
+        }
+        return info
+      },
+      (err: unknown) => {
+        if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE') {
+          const ttl = Math.min(...introspectingIssuers.map((i) => i.config.introspection!.inactiveCacheTtl))
+          if (ttl > 0) inactive.set(key, err, { ttl: ttl * 1000 })
+        }
+        throw err
+      },
+    ).finally(() => inFlight.delete(key))
+    inFlight.set(key, verification)
+    return verification
+  }
+
+  function checkScopes(info: AuthInfo, required: readonly string[]): void {
+    if (required.length === 0) return
+    const missing = required.filter((s) => !info.scopes.includes(s))
+    if (missing.length > 0) {
+      // RFC 6750 §3.1 and MCP step-up: ask for what the token has plus what it lacks, so re-authorization does not lose scopes.
+      throw new McpAuthError('ERR_INSUFFICIENT_SCOPE', 'The access token lacks a scope this request needs', {
+        scopes: scopeTokens([...info.scopes, ...required]),
+      })
+    }
+  }
+
+  async function authenticateLike(request: RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo> {
+    const token = extractBearerToken(request, config.maxTokenLength)
+    if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
+    const info = await verifyAccessToken(token)
+    checkScopes(info, opts?.scopes ?? config.requiredScopes)
+    return info
+  }
+
+  const missingChallenges = new Map<string, PlainResponse>()
+  const jsonHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+
+  function errorPlainResponse(error: unknown, opts?: AuthenticateOptions): PlainResponse {
+    const err = error instanceof McpAuthError
+      ? error
+      : new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: error, retryAfter: config.retryAfter })
+    if (err.status === 503) {
+      return {
+        status: 503,
+        headers: { ...jsonHeaders, 'retry-after': String(err.retryAfter ?? config.retryAfter) },
+        body: JSON.stringify({ error: 'temporarily_unavailable', error_description: err.description }),
+      }
+    }
+    const challengeScopes = err.code === 'ERR_INSUFFICIENT_SCOPE' ? err.scopes : opts?.scopes ?? defaultChallengeScopes
+    if (err.code === 'ERR_MISSING_TOKEN') {
+      const cacheKey = challengeScopes?.join(' ') ?? ''
+      let cached = missingChallenges.get(cacheKey)
+      if (!cached) {
+        cached = challengeResponse(err, challengeScopes)
+        if (missingChallenges.size < 100) missingChallenges.set(cacheKey, cached)
+      }
+      return cached
+    }
+    return challengeResponse(err, challengeScopes)
+  }
+
+  function challengeResponse(err: McpAuthError, scopes: readonly string[] | undefined): PlainResponse {
+    const header = buildChallenge({
+      ...(err.error ? { error: err.error } : {}),
+      ...(err.error ? { description: err.description } : {}),
+      resourceMetadata: routesUrl,
+      ...(scopes ? { scope: scopes } : {}),
+    })
+    const body = err.error
+      ? JSON.stringify({ error: err.error, error_description: err.description })
+      : JSON.stringify({ error: 'unauthorized', error_description: err.description })
+    return {
+      status: err.status,
+      headers: { ...jsonHeaders, 'www-authenticate': header, 'access-control-expose-headers': 'WWW-Authenticate' },
+      body,
+    }
+  }
+
+  const routesUrl = config.metadataUrl
+  // The 401 asks for the minimal set: what every request needs, else what the server supports (never offline_access).
+  const defaultChallengeScopes = (config.requiredScopes.length > 0 ? config.requiredScopes : config.scopesSupported)
+    .filter((s) => s !== 'offline_access')
+
+  function metadataPlainResponse(request: RequestLike): PlainResponse | undefined {
+    const path = pathOf(request.url)
+    if (!routes.paths.has(path) && !(path.endsWith('/') && routes.paths.has(path.slice(0, -1)))) return undefined
+    return routes.respond(request.method)
+  }
+
+  function report(err: unknown): never {
+    if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
+    throw err
+  }
+
+  async function handle(request: RequestLike, opts?: AuthenticateOptions & { protect?: boolean }): Promise<McpAuthOutcome> {
+    const metadata = metadataPlainResponse(request)
+    if (metadata) return { type: 'respond', response: metadata }
+    if (!opts?.protect && !isProtected(pathOf(request.url))) return { type: 'next' }
+    if (isPreflight(request)) return { type: 'next' }
+    try {
+      const auth = await authenticateLike(request, opts)
+      if (emit) {
+        const extra = authInfoExtra(auth)
+        emit({ type: 'authenticated', clientId: auth.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
+      }
+      return { type: 'authenticated', auth }
+    } catch (err) {
+      if (err instanceof McpAuthError) {
+        emit?.({ type: 'rejected', code: err.code, status: err.status })
+        return { type: 'respond', response: errorPlainResponse(err, opts), error: err }
+      }
+      return { type: 'respond', response: errorPlainResponse(err, opts) }
+    }
+  }
+
+  const auth: McpAuth = {
+    resource: config.resource,
+    protectedResourceMetadataUrl: config.metadataUrl,
+    options: config,
+    authenticate: (request, opts) => authenticateLike(request, opts).catch(report),
+    verifyAccessToken,
+    metadataResponse: async (request) => {
+      const plain = metadataPlainResponse(request)
+      return plain && toResponse(plain)
+    },
+    errorResponse: (error, opts) => toResponse(errorPlainResponse(error, opts)),
+    errorPlainResponse,
+    metadataPlainResponse,
+    isProtectedPath: (path) => isProtected(path),
+    handle,
+    fetch: (handler) => async (request) => {
+      const metadata = metadataPlainResponse(request)
+      if (metadata) return toResponse(metadata)
+      if (isPreflight(request)) return new Response(null, { status: 204, headers: CORS_PREFLIGHT_HEADERS })
+      let info: AuthInfo
+      try {
+        info = await authenticateLike(request)
+      } catch (err) {
+        if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
+        return toResponse(errorPlainResponse(err))
+      }
+      return handler(request, info)
+    },
+    clearCache: () => {
+      tokenCache?.clear()
+      inactive.clear()
+    },
+  }
+  return auth
+}

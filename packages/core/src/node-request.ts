@@ -1,0 +1,57 @@
+/**
+ * Build a {@link RequestLike} from a Node `IncomingMessage`-shaped object (Express, Fastify's raw request,
+ * node:http) without importing anything from Node. Shared by every Node adapter so none of them has its own
+ * header rules.
+ */
+import type { RequestLike } from './rfc6750.js'
+
+export interface NodeRequestLike {
+  method?: string | undefined
+  url?: string | undefined
+  /** Express keeps the mount-independent URL here. */
+  originalUrl?: string | undefined
+  headers: Record<string, string | string[] | undefined>
+  rawHeaders?: string[]
+  /** A body the framework already parsed, if any. */
+  body?: unknown
+}
+
+/**
+ * Node keeps only the first of repeated `Authorization` headers; a fetch `Headers` joins them with ", ".
+ * We join them too, so two credentials are refused (RFC 6750 §2) the same way on every host.
+ */
+function authorizationOf(req: NodeRequestLike): string | null {
+  const raw = req.rawHeaders
+  if (raw) {
+    let value: string | null = null
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!
+      if (name.length === 13 && name.toLowerCase() === 'authorization') {
+        value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`
+      }
+    }
+    return value
+  }
+  const h = req.headers.authorization
+  return h === undefined ? null : Array.isArray(h) ? h.join(', ') : h
+}
+
+export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
+  const body = req.body
+  let authorization: string | null | undefined
+  return {
+    method: req.method ?? 'GET',
+    url: req.originalUrl ?? req.url ?? '/',
+    headers: {
+      get(name: string): string | null {
+        const lower = name.toLowerCase()
+        if (lower === 'authorization') return authorization === undefined ? (authorization = authorizationOf(req)) : authorization
+        const v = req.headers[lower]
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v
+      },
+    },
+    // RFC 6750 §2.2 form-body tokens; only a form body counts, a JSON-RPC message may say anything.
+    bodyHasAccessToken: body !== null && typeof body === 'object' && 'access_token' in body
+      && String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Which requests a resource protects. The check must be at least as broad as the routers behind it:
+ * Express matches paths case-insensitively and ignores a trailing slash, some routers merge `//` or decode
+ * `%xx`, so `/MCP`, `/mcp/`, `//mcp` and `/%6Dcp` must all count as the protected `/mcp`. Protecting too much
+ * is safe; protecting too little is a bypass.
+ */
+
+/** The path of an origin-form (`/a?b`) or absolute URL, without the query. */
+export function pathOf(url: string): string {
+  if (url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47) {
+    const q = url.indexOf('?')
+    return q < 0 ? url : url.slice(0, q)
+  }
+  try {
+    return new URL(url, 'http://invalid').pathname
+  } catch {
+    return url
+  }
+}
+
+/** Lowercase, percent-decoded, `//` merged, dot segments resolved, no trailing slash (`/` becomes ``). */
+export function normalizePath(path: string): string {
+  let p = path
+  if (p.includes('%')) {
+    try {
+      p = decodeURIComponent(p)
+    } catch {
+      // Malformed escapes: compare the raw text; it cannot match a route that decodes successfully either.
+    }
+  }
+  p = p.replace(/\\/g, '/').toLowerCase()
+  const out: string[] = []
+  for (const segment of p.split('/')) {
+    if (segment === '' || segment === '.') continue
+    if (segment === '..') out.pop()
+    else out.push(segment)
+  }
+  return out.length === 0 ? '' : `/${out.join('/')}`
+}
+
+/** A matcher for "this path or below it". */
+export function protectedPathMatcher(resourcePath: string): (path: string) => boolean {
+  const base = normalizePath(resourcePath)
+  const exact = resourcePath
+  if (base === '') {
+    // A resource at the origin root protects everything but the well-known documents.
+    return (path) => !normalizePath(path).startsWith('/.well-known/')
+  }
+  return (path) => {
+    if (path === exact) return true
+    const p = normalizePath(path)
+    return p === base || p.startsWith(`${base}/`)
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * RFC 6750: bearer credentials from the `Authorization` header, and the `WWW-Authenticate` challenge.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ */
+import { McpAuthError } from './errors.js'
+
+/** b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 6750 §2.1). */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * The minimal request shape the core reads. A web `Request` satisfies it; adapters build one cheaply from
+ * their native request without copying the body.
+ */
+export interface RequestLike {
+  method: string
+  /** Absolute URL or origin-form path with query (`/mcp?x=1`). */
+  url: string
+  headers: { get(name: string): string | null }
+  /**
+   * Set by adapters whose framework already parsed the body: a form body carrying `access_token` (RFC 6750
+   * §2.2) must be refused, since MCP tokens travel only in the header.
+   */
+  bodyHasAccessToken?: boolean
+}
+
+/**
+ * Read the bearer token. Returns `undefined` when the request has no credentials at all.
+ * Throws `ERR_INVALID_REQUEST` for a malformed header, several credentials, or a token in the query or body
+ * (OAuth 2.1 §5.2 forbids the query; MCP allows only the header), and `ERR_TOKEN_MALFORMED` for oversize tokens.
+ */
+export function extractBearerToken(request: RequestLike, maxTokenLength: number): string | undefined {
+  const header = request.headers.get('authorization')
+  const inQuery = request.url.includes('access_token') && hasQueryToken(request.url)
+  if (inQuery || request.bodyHasAccessToken) {
+    throw new McpAuthError('ERR_INVALID_REQUEST', header === null
+      ? 'Send the access token in the Authorization header, not in the query string or body'
+      : 'More than one method was used to send the access token')
+  }
+  if (header === null) return undefined
+  // Fetch Headers join repeated fields with ", "; adapters do the same from raw headers.
+  const space = header.indexOf(' ')
+  if (space <= 0) {
+    if (header.trim() === '') return undefined
+    if (header.toLowerCase() !== 'bearer') return undefined
+    throw new McpAuthError('ERR_INVALID_REQUEST', 'The Authorization header must be "Bearer <token>"')
+  }
+  const scheme = header.slice(0, space)
+  // Another scheme (Basic, DPoP, …) is "no bearer credentials": a 401 without an error code (RFC 6750 §3.1).
+  if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return undefined
+  // One or more spaces between the scheme and the token (RFC 9110 §11.4: 1*SP).
+  let start = space + 1
+  while (header.charCodeAt(start) === 32) start++
+  const token = header.slice(start)
+  if (token.length > maxTokenLength) {
+    throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is too large')
+  }
+  if (!B64TOKEN.test(token)) {
+    throw new McpAuthError('ERR_INVALID_REQUEST', token.includes(',')
+      ? 'More than one credential was sent in the Authorization header'
+      : 'The bearer token contains characters not allowed by RFC 6750')
+  }
+  return token
+}
+
+function hasQueryToken(url: string): boolean {
+  const q = url.indexOf('?')
+  if (q < 0) return false
+  const hash = url.indexOf('#', q)
+  const params = new URLSearchParams(url.slice(q + 1, hash < 0 ? undefined : hash))
+  return params.has('access_token')
+}
+
+/** Remove everything RFC 6750 §3 does not allow in a quoted challenge value (`"`, `\`, controls, non-ASCII). */
+export function challengeValue(value: string): string {
+  return value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '')
+}
+
+/** Keep only valid scope-tokens (RFC 6749 §3.3), so a scope from a token can never break the header. */
+export function scopeTokens(scopes: Iterable<string>): string[] {
+  const out: string[] = []
+  for (const s of scopes) if (typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s) && !out.includes(s)) out.push(s)
+  return out
+}
+
+/**
+ * Build a `WWW-Authenticate: Bearer …` challenge. Parameters are written `name="value"` with no spaces around
+ * `=` and no escaped quotes, which is what the MCP SDK client's parser expects; `error` comes first so a
+ * naive regex for `scope=` or `error=` cannot match inside another value.
+ */
+export function buildChallenge(params: {
+  error?: string
+  description?: string
+  resourceMetadata: string
+  scope?: readonly string[]
+}): string {
+  const parts: string[] = []
+  if (params.error) parts.push(`error="${challengeValue(params.error)}"`)
+  if (params.description) parts.push(`error_description="${challengeValue(params.description)}"`)
+  parts.push(`resource_metadata="${challengeValue(params.resourceMetadata)}"`)
+  const scope = params.scope ? scopeTokens(params.scope) : []
+  if (scope.length > 0) parts.push(`scope="${scope.join(' ')}"`)
+  return `Bearer ${parts.join(', ')}`
+}

@@ -1,0 +1,138 @@
+/**
+ * JWT access tokens (RFC 9068) checked with the JWT best current practices (RFC 8725): keys only from the
+ * issuer's JWKS, an asymmetric allow-list, exact `iss`, `aud` containing this resource, `exp` required and
+ * finite, `nbf` and `iat` not in the future, and an ID token never accepted as an access token.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068
+ * @see https://www.rfc-editor.org/rfc/rfc8725
+ */
+import { errors, jwtVerify, type JWTPayload } from 'jose'
+import { McpAuthError } from './errors.js'
+import { IdpUnavailable } from './idp-fetch.js'
+import { KeyNotFound } from './jwks.js'
+import { assertNotSenderConstrained, optionalNumericDate, optionalString, readAudience } from './claims.js'
+
+/** The unverified parts of a compact JWS, enough to choose the issuer and refuse cheaply. */
+export interface PeekedJwt {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/
+
+function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  if (!B64URL.test(segment) || segment.length % 4 === 1) return undefined
+  try {
+    const json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64UrlDecode(segment)))
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function base64UrlDecode(segment: string): Uint8Array {
+  const b64 = segment.replace(/-/g, '+').replace(/_/g, '/')
+  const binary = atob(b64 + '==='.slice((b64.length + 3) % 4))
+  const out = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
+  return out
+}
+
+/**
+ * Decode a compact JWS without verifying it. `undefined` when the token is not shaped like one (three
+ * base64url parts whose first two are JSON objects): in `auto` mode such a token is opaque.
+ */
+export function peekJwt(token: string): PeekedJwt | undefined {
+  const first = token.indexOf('.')
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1)
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined
+  const header = decodeSegment(token.slice(0, first))
+  if (!header || typeof header.alg !== 'string') return undefined
+  const payload = decodeSegment(token.slice(first + 1, second))
+  if (!payload) return undefined
+  return { header, payload }
+}
+
+/** `typ` values of access tokens: RFC 9068 `at+jwt`, and the plain `JWT` (or none) many IdPs still send. */
+const ACCESS_TOKEN_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt'])
+
+/** Refuse what is not an access token before any signature work. */
+export function assertAccessTokenShape(peeked: PeekedJwt, algorithms: readonly string[]): void {
+  const { header, payload } = peeked
+  if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
+    throw new McpAuthError('ERR_TOKEN_ALGORITHM', 'The token is signed with an algorithm that is not allowed')
+  }
+  const typ = header.typ
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYP.has(typ.toLowerCase()))) {
+    throw new McpAuthError('ERR_TOKEN_TYPE', 'The token is not an access token')
+  }
+  const isAtJwt = typeof typ === 'string' && typ.toLowerCase().endsWith('at+jwt')
+  // An OIDC ID token carries nonce / at_hash / c_hash; an access token has no use for them (RFC 9068 §5).
+  if (!isAtJwt && (payload.nonce !== undefined || payload.at_hash !== undefined || payload.c_hash !== undefined)) {
+    throw new McpAuthError('ERR_TOKEN_TYPE', 'An ID token is not an access token')
+  }
+  if (header.crit !== undefined) {
+    throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The token has critical header parameters this server does not understand')
+  }
+}
+
+export interface JwtCheck {
+  issuer: string
+  audiences: readonly string[]
+  algorithms: readonly string[]
+  clockTolerance: number
+  resolveKey: Parameters<typeof jwtVerify>[1]
+}
+
+/** Verify signature and claims. Returns the payload, or throws a coded {@link McpAuthError}. */
+export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSeconds: number): Promise<JWTPayload> {
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, check.resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
+      issuer: check.issuer,
+      audience: check.audiences as string[],
+      algorithms: check.algorithms as string[],
+      clockTolerance: check.clockTolerance,
+      requiredClaims: ['exp'],
+      currentDate: new Date(nowSeconds * 1000),
+    }))
+  } catch (err) {
+    throw mapJoseError(err)
+  }
+  const exp = optionalNumericDate(payload, 'exp')
+  if (exp === undefined) throw new McpAuthError('ERR_TOKEN_CLAIM', 'The token has no exp claim')
+  const iat = optionalNumericDate(payload, 'iat')
+  if (iat !== undefined && iat > nowSeconds + check.clockTolerance) {
+    throw new McpAuthError('ERR_TOKEN_NOT_YET_VALID', 'The token was issued in the future')
+  }
+  optionalNumericDate(payload, 'nbf')
+  optionalString(payload, 'sub')
+  readAudience(payload)
+  assertNotSenderConstrained(payload)
+  return payload
+}
+
+function mapJoseError(err: unknown): McpAuthError {
+  if (err instanceof McpAuthError) return err
+  if (err instanceof IdpUnavailable) {
+    return new McpAuthError('ERR_IDP_UNAVAILABLE', 'The authorization server cannot be reached to validate the token', { cause: err })
+  }
+  if (err instanceof KeyNotFound) return new McpAuthError('ERR_TOKEN_KEY_NOT_FOUND', 'No key of the issuer matches the token', { cause: err })
+  if (err instanceof errors.JWTExpired) return new McpAuthError('ERR_TOKEN_EXPIRED', 'The access token expired', { cause: err })
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'iss':
+        return new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted', { cause: err })
+      case 'aud':
+        return new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource', { cause: err })
+      case 'nbf':
+        return new McpAuthError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', { cause: err })
+      default:
+        return new McpAuthError('ERR_TOKEN_CLAIM', `The ${err.claim.replace(/[^a-z_]/gi, '')} claim is missing or invalid`, { cause: err })
+    }
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid', { cause: err })
+  if (err instanceof errors.JOSEAlgNotAllowed) return new McpAuthError('ERR_TOKEN_ALGORITHM', 'The token is signed with an algorithm that is not allowed', { cause: err })
+  if (err instanceof errors.JOSEError) return new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is malformed', { cause: err })
+  return new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: err })
+}

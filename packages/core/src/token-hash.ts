@@ -1,0 +1,30 @@
+/**
+ * Cache keys are a SHA-256 of the token, never the token: a heap dump or a cache listing must not yield
+ * usable credentials, and a cryptographic hash makes a collision with a cached token infeasible (a fast
+ * non-cryptographic hash would let an attacker craft one).
+ */
+
+type SyncHash = (token: string) => string
+
+function nodeHash(): SyncHash | undefined {
+  // Feature-detect Node's synchronous hash without importing node: modules, so the core still loads on
+  // Workers, Deno and browsers, which take the WebCrypto path.
+  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
+  const crypto = getBuiltin?.('node:crypto') as { createHash?: (alg: string) => { update(s: string): { digest(enc: 'base64url'): string } } } | undefined
+  const createHash = crypto?.createHash
+  return createHash ? (token) => createHash('sha256').update(token).digest('base64url') : undefined
+}
+
+const syncHash = nodeHash()
+
+function toBase64Url(bytes: ArrayBuffer): string {
+  let binary = ''
+  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** SHA-256 of the token, base64url. Synchronous on Node (returns a string), a promise elsewhere. */
+export function hashToken(token: string): string | Promise<string> {
+  if (syncHash) return syncHash(token)
+  return crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)).then(toBase64Url)
+}

@@ -1,0 +1,58 @@
+/**
+ * Express 4 and 5 adapter: translate the request, call the core, copy its answer. No status codes, header
+ * strings or token rules live here.
+ */
+import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by mcp-oauth on authenticated requests; the MCP SDK transport hands it to tools as `extra.authInfo`. */
+    auth?: AuthInfo
+  }
+}
+
+/** The middleware, with `protect()` for routes other than the resource's path. */
+export type McpAuthMiddleware = RequestHandler & {
+  /** A middleware that authenticates whatever route it is mounted on (optionally requiring scopes). */
+  protect(opts?: AuthenticateOptions): RequestHandler
+  /** The core object, for `auth.resource`, `auth.protectedResourceMetadataUrl`, … */
+  readonly auth: McpAuth
+}
+
+function send(res: Response, plain: PlainResponse): void {
+  res.status(plain.status).set(plain.headers)
+  res.end(plain.body)
+}
+
+function middleware(auth: McpAuth, opts?: AuthenticateOptions & { protect?: boolean }): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    auth.handle(requestLikeFromNode(req), opts).then((outcome) => {
+      if (outcome.type === 'respond') send(res, outcome.response)
+      else {
+        if (outcome.type === 'authenticated') req.auth = outcome.auth
+        next()
+      }
+    }, next)
+  }
+}
+
+/**
+ * `app.use(mcpAuth({ resource, issuer }))` serves the RFC 9728 metadata routes and protects every method on
+ * the resource's path, setting `req.auth`.
+ *
+ * @example
+ * ```ts
+ * app.use(mcpAuth({ resource: 'https://mcp.example.com/mcp', issuer: 'https://idp.example.com' }))
+ * app.post('/mcp', (req, res) => transport.handleRequest(req, res, req.body))
+ * ```
+ */
+export function mcpAuth(options: McpAuthOptions | McpAuth): McpAuthMiddleware {
+  const auth = 'handle' in options ? options : createMcpAuth(options)
+  return Object.assign(middleware(auth), {
+    protect: (opts?: AuthenticateOptions) => middleware(auth, { ...opts, protect: true }),
+    auth,
+  })
+}
+
+export type { AuthInfo, McpAuth, McpAuthOptions } from '@mcp-oauth/core'
