@@ -1,0 +1,20 @@
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+describe('CommonJS consumers', () => {
+  it.each(['@mcp-oauth/core', '@mcp-oauth/express', '@mcp-oauth/dev-idp'])('require("%s") works on this Node', (name) => {
+    // Run from the package's own folder so resolution is what a CommonJS user gets.
+    const out = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(name)}); console.log(Object.keys(m).sort().join(","))`], {
+      cwd: `${root}test`,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    })
+    expect(out.trim().length).toBeGreaterThan(0)
+    if (name === '@mcp-oauth/core') expect(out).toContain('createMcpAuth')
+    if (name === '@mcp-oauth/express') expect(out).toContain('mcpAuth')
+    if (name === '@mcp-oauth/dev-idp') expect(out).toContain('startDevIdp')
+  })
+})
