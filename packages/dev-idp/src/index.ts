@@ -289,11 +289,20 @@ function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
   return replay as unknown as IncomingMessage
 }
 
+function unescapeHtml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+}
+
 function textSummary(html: string): string {
   const err = /data-error="([^"]*)"/.exec(html)?.[1]
   const desc = /data-error-description="([^"]*)"/.exec(html)?.[1]
-  if (err) return desc ? `${err}: ${desc}` : err
-  return html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300)
+  if (err) return unescapeHtml(desc ? `${err}: ${desc}` : err)
+  return unescapeHtml(html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,7 +563,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   let counts = zeroCounts()
   const failures = new Map<FailableEndpoint, FailureMode>()
   const hung = new Set<{ res: ServerResponse; release: () => void }>()
-  const timers = new Set<NodeJS.Timeout>()
+  const delayed = new Map<NodeJS.Timeout, ServerResponse>()
   const streaming = new Set<ServerResponse>()
   let closing = false
 
@@ -641,10 +650,13 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       }
       case 'delay': {
         const timer = setTimeout(() => {
-          timers.delete(timer)
+          delayed.delete(timer)
           proceed()
         }, mode.ms)
-        timers.add(timer)
+        delayed.set(timer, res)
+        res.on('close', () => {
+          if (delayed.delete(timer)) clearTimeout(timer)
+        })
         return
       }
       case 'garbage': {
@@ -868,8 +880,11 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       closed ??= (async () => {
         closing = true
         clearInterval(sweeper)
-        for (const t of timers) clearTimeout(t)
-        timers.clear()
+        for (const [timer, res] of delayed) {
+          clearTimeout(timer)
+          res.destroy()
+        }
+        delayed.clear()
         for (const h of hung) h.res.destroy()
         hung.clear()
         for (const res of streaming) res.destroy()

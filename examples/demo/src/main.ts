@@ -1,0 +1,165 @@
+/**
+ * The one-command demo: a real IdP, a real MCP server protected by mcp-oauth, and the real MCP SDK client
+ * going through the MCP authorization flow, printed step by step.
+ *
+ *   pnpm demo                       run the flow (DCR, then CIMD) and exit 0 when it worked
+ *   pnpm demo --serve               keep the IdP and the server running for the MCP Inspector
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { decodeJwt } from 'jose'
+import { startDevIdp } from '@mcp-oauth/dev-idp'
+import { startExampleServer } from '@mcp-oauth/example-express'
+import { connectWithOAuth, type FlowExchange } from './flow.js'
+
+const args = new Set(process.argv.slice(2))
+const serve = args.has('--serve')
+const tty = process.stdout.isTTY
+const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
+const bold = paint(1)
+const dim = paint(2)
+const green = paint(32)
+const cyan = paint(36)
+const yellow = paint(33)
+
+const say = (text = '') => console.log(text)
+const step = (n: number, title: string) => say(`\n${bold(cyan(`Step ${n}`))} ${bold(title)}`)
+const detail = (label: string, value: string) => say(`  ${dim(label.padEnd(22))} ${value}`)
+const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `      ${l}`).join('\n')
+
+async function main(): Promise<void> {
+  const idp = await startDevIdp({ port: serve ? 9000 : 0 })
+  const server = await startExampleServer({
+    port: serve ? 3000 : 0,
+    auth: { issuer: idp.issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'] },
+  })
+  // The CIMD run needs the client's metadata document on an https URL; this local server hosts it and the
+  // dev IdP maps the demo's https host to it (see `cimdHosts`).
+  const cimd = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      client_id: cimdUrl,
+      client_name: 'mcp-oauth demo client (CIMD)',
+      redirect_uris: ['http://127.0.0.1:8090/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }))
+  })
+  await new Promise<void>((resolve) => cimd.listen(0, '127.0.0.1', resolve))
+  const cimdUrl = 'https://demo-client.mcp-oauth.dev/client.json'
+  idp.mapClientMetadataHost('demo-client.mcp-oauth.dev', `http://127.0.0.1:${(cimd.address() as AddressInfo).port}`)
+
+  say(bold('mcp-oauth demo: the MCP authorization flow, end to end'))
+  detail('identity provider', `${idp.issuer}  (oidc-provider, user "demo")`)
+  detail('MCP server', `${server.url}  (Express + @mcp-oauth/express)`)
+  detail('MCP client', '@modelcontextprotocol/sdk Client + StreamableHTTPClientTransport')
+
+  let ok = true
+  for (const mode of ['DCR', 'CIMD'] as const) {
+    say(`\n${bold(yellow(`━━ Run ${mode === 'DCR' ? '1' : '2'}: client registration by ${mode === 'DCR' ? 'Dynamic Client Registration (RFC 7591)' : 'Client ID Metadata Document'} ━━`))}`)
+    ok = (await runFlow(mode, server.url, idp, cimdUrl)) && ok
+  }
+
+  if (serve) {
+    say(`\n${bold('Serving.')} Connect the MCP Inspector:`)
+    say(`  npx @modelcontextprotocol/inspector`)
+    say(`  Transport: Streamable HTTP   URL: ${server.url}`)
+    say(`  Log in at the IdP as ${bold('demo')} / ${bold('demo')}. Ctrl-C stops.`)
+    return
+  }
+  await server.close()
+  await idp.close()
+  cimd.closeAllConnections()
+  cimd.close()
+  say(ok ? `\n${green(bold('✔ The flow worked.'))}` : `\n${bold('✘ The flow failed.')}`)
+  process.exitCode = ok ? 0 : 1
+}
+
+async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<ReturnType<typeof startDevIdp>>, cimdUrl: string): Promise<boolean> {
+  let shownDiscovery = false
+  let shown401 = false
+  const onExchange = (e: FlowExchange) => {
+    if (e.kind === 'mcp' && e.status === 401 && !shown401) {
+      shown401 = true
+      step(1, 'The client connects without a token; the server answers 401')
+      detail('request', `${e.method} ${e.url}`)
+      detail('status', String(e.status))
+      detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
+    } else if (e.kind === 'protected-resource-metadata' && e.status === 200) {
+      step(2, 'Discovery: protected resource metadata (RFC 9728), then authorization server metadata')
+      detail('GET', e.url)
+      say(json(JSON.parse(e.responseBody ?? '{}')))
+    } else if (e.kind === 'authorization-server-metadata') {
+      detail('GET', `${e.url} → ${e.status}`)
+      if (e.status === 200 && !shownDiscovery) {
+        shownDiscovery = true
+        const m = JSON.parse(e.responseBody ?? '{}') as Record<string, unknown>
+        say(json({
+          issuer: m.issuer,
+          authorization_endpoint: m.authorization_endpoint,
+          token_endpoint: m.token_endpoint,
+          registration_endpoint: m.registration_endpoint,
+          code_challenge_methods_supported: m.code_challenge_methods_supported,
+          client_id_metadata_document_supported: m.client_id_metadata_document_supported,
+        }))
+      }
+    } else if (e.kind === 'registration') {
+      step(3, 'Registration: Dynamic Client Registration (RFC 7591)')
+      detail('POST', `${e.url} → ${e.status}`)
+      const r = JSON.parse(e.responseBody ?? '{}') as Record<string, unknown>
+      detail('client_id', String(r.client_id))
+      detail('redirect_uris', JSON.stringify(r.redirect_uris))
+    } else if (e.kind === 'token' && e.status === 200) {
+      step(5, 'Token exchange: the code and the PKCE verifier for an access token')
+      detail('POST', `${e.url} → ${e.status}`)
+      const params = new URLSearchParams(e.requestBody ?? '')
+      detail('grant_type', params.get('grant_type') ?? '')
+      detail('code_verifier', `${(params.get('code_verifier') ?? '').slice(0, 12)}… (secret, proves PKCE)`)
+      detail('resource', params.get('resource') ?? '(none)')
+      const body = JSON.parse(e.responseBody ?? '{}') as { access_token?: string; token_type?: string; expires_in?: number }
+      if (body.access_token) {
+        const claims = decodeJwt(body.access_token)
+        detail('token_type', String(body.token_type))
+        detail('access token', `${body.access_token.slice(0, 16)}… (decoded claims below; the token is not printed)`)
+        say(json({ iss: claims.iss, aud: claims.aud, scope: claims.scope, client_id: claims.client_id, sub: claims.sub, exp: `${claims.exp} (in ${Number(claims.exp) - Math.floor(Date.now() / 1000)} s)` }))
+      }
+    }
+  }
+  const onAuthorize = (url: URL) => {
+    if (mode === 'CIMD') {
+      step(3, 'Registration: none needed, the client_id is the URL of its metadata document (CIMD)')
+      detail('client_id', url.searchParams.get('client_id') ?? '')
+    }
+    step(4, 'Authorization with PKCE: the user logs in and consents at the IdP')
+    detail('authorize', `${url.origin}${url.pathname}`)
+    for (const p of ['client_id', 'response_type', 'code_challenge', 'code_challenge_method', 'scope', 'resource', 'redirect_uri']) {
+      detail(p, url.searchParams.get(p) ?? '(none)')
+    }
+    detail('login', 'user "demo" logs in and approves (scripted here, a browser in real life)')
+  }
+
+  const flow = await connectWithOAuth({
+    serverUrl,
+    onExchange,
+    onAuthorize,
+    authorize: (url) => idp.completeAuthorization(url),
+    ...(mode === 'CIMD' ? { clientMetadataUrl: cimdUrl } : {}),
+  })
+  step(6, 'Tool call with the bearer token: the server checked it and handed authInfo to the tool')
+  const result = await flow.callTool('whoami')
+  const text = result.content[0]?.type === 'text' ? result.content[0].text : ''
+  const who = JSON.parse(text) as { clientId?: string; scopes?: string[]; resource?: string } | null
+  detail('tools/call', 'whoami')
+  say(json(who))
+  const registered = flow.exchanges.some((e) => e.kind === 'registration')
+  await flow.close()
+  const good = who !== null && who.resource === serverUrl && (who.scopes ?? []).includes('mcp:tools')
+    && (mode === 'CIMD' ? who.clientId === cimdUrl && !registered : registered)
+  detail('result', good ? green('ok') : 'unexpected')
+  return good
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

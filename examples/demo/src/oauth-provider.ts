@@ -1,0 +1,81 @@
+/**
+ * The MCP client's side of OAuth for the demo: an `OAuthClientProvider` kept in memory. Instead of opening a
+ * browser, `redirectToAuthorization` hands the URL to the dev IdP's scripted login (user `demo`), which is
+ * exactly what a person would do in the browser: log in, consent, get redirected back with a code.
+ */
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+
+export interface DemoProviderOptions {
+  redirectUrl: string
+  /** CIMD: the https URL of this client's metadata document, used as its client_id. */
+  clientMetadataUrl?: string
+  /** Called with the authorization URL; returns the redirect URL that carries the code. */
+  authorize(url: URL): Promise<URL>
+  /** Start with these tokens (to show step-up from a narrower token). */
+  tokens?: OAuthTokens
+}
+
+export class DemoOAuthProvider implements OAuthClientProvider {
+  readonly #options: DemoProviderOptions
+  #client: OAuthClientInformationMixed | undefined
+  #tokens: OAuthTokens | undefined
+  #verifier = ''
+  /** The code from the last authorization, for `transport.finishAuth(code)`. */
+  authorizationCode: string | undefined
+  /** Every authorization URL the client was sent to. */
+  readonly authorizationUrls: URL[] = []
+
+  constructor(options: DemoProviderOptions) {
+    this.#options = options
+    this.#tokens = options.tokens
+  }
+
+  get redirectUrl(): string {
+    return this.#options.redirectUrl
+  }
+
+  get clientMetadataUrl(): string | undefined {
+    return this.#options.clientMetadataUrl
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'mcp-oauth demo client',
+      redirect_uris: [this.#options.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    return this.#client
+  }
+
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    this.#client = info
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.#tokens
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.#tokens = tokens
+  }
+
+  async redirectToAuthorization(url: URL): Promise<void> {
+    this.authorizationUrls.push(url)
+    const back = await this.#options.authorize(url)
+    this.authorizationCode = back.searchParams.get('code') ?? undefined
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.#verifier = verifier
+  }
+
+  codeVerifier(): string {
+    return this.#verifier
+  }
+}
