@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as jose from 'jose'
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { startDevIdp, DevIdpAuthorizationError } from '@mcp-oauth/dev-idp'
 import type { DevIdp } from '@mcp-oauth/dev-idp'
 
@@ -307,6 +310,9 @@ describe('dev-idp', () => {
     await idp.revoke(jwt)
     expect((await introspect(jwt)).json).toEqual({ active: false })
 
+    const withAud = await idp.issueAccessToken({ resource: RESOURCE, format: 'opaque', scopes: ['mcp:read'] })
+    expect((await introspect(withAud)).json).toMatchObject({ active: true, aud: RESOURCE, scope: 'mcp:read' })
+
     const opaque = await idp.issueAccessToken({ scopes: ['mcp:tools'], subject: 'someone', ttl: 120 })
     const intro = await introspect(opaque)
     expect(intro.json).toMatchObject({ active: true, sub: 'someone', scope: 'mcp:tools' })
@@ -411,6 +417,68 @@ describe('dev-idp', () => {
     expect(idp.counts).toEqual({ jwks: 2, discovery: 2, introspection: 1, token: 1, registration: 0, authorization: 0, total: 6 })
     idp.resetCounts()
     expect(idp.counts.total).toBe(0)
+  })
+})
+
+describe('dev-idp with the MCP SDK client', () => {
+  it('auth(): PRM → AS metadata → DCR → authorize → token → refresh', async () => {
+    const idp = await startDevIdp()
+    let resource = ''
+    const rs = createServer((req, res) => {
+      if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ resource, authorization_servers: [idp.issuer], scopes_supported: ['mcp:tools'] }))
+      } else res.writeHead(404).end()
+    })
+    await new Promise<void>((r) => rs.listen(0, '127.0.0.1', r))
+    resource = `http://127.0.0.1:${(rs.address() as AddressInfo).port}/mcp`
+    try {
+      let info: OAuthClientInformationMixed | undefined
+      let tokens: OAuthTokens | undefined
+      let verifier = ''
+      let redirected: URL | undefined
+      const provider: OAuthClientProvider = {
+        get redirectUrl() {
+          return REDIRECT
+        },
+        get clientMetadata() {
+          return {
+            client_name: 'sdk test',
+            redirect_uris: [REDIRECT],
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'none',
+          }
+        },
+        clientInformation: () => info,
+        saveClientInformation: (c) => {
+          info = c
+        },
+        tokens: () => tokens,
+        saveTokens: (t) => {
+          tokens = t
+        },
+        redirectToAuthorization: (u) => {
+          redirected = u
+        },
+        saveCodeVerifier: (v) => {
+          verifier = v
+        },
+        codeVerifier: () => verifier,
+      }
+      expect(await auth(provider, { serverUrl: resource })).toBe('REDIRECT')
+      const callback = await idp.completeAuthorization(redirected!)
+      expect(await auth(provider, { serverUrl: resource, authorizationCode: callback.searchParams.get('code')! })).toBe('AUTHORIZED')
+      const claims = jose.decodeJwt(tokens!.access_token)
+      expect(claims).toMatchObject({ aud: resource, scope: 'mcp:tools', client_id: info!.client_id })
+      expect(tokens!.refresh_token).toBeTruthy()
+      const first = tokens!.access_token
+      expect(await auth(provider, { serverUrl: resource })).toBe('AUTHORIZED')
+      expect(tokens!.access_token).not.toBe(first)
+    } finally {
+      await new Promise((r) => rs.close(r))
+      await idp.close()
+    }
   })
 })
 

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
 
 async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<ReturnType<typeof startDevIdp>>, cimdUrl: string): Promise<boolean> {
   let shownDiscovery = false
+  let shownPrm = false
   let shown401 = false
   const onExchange = (e: FlowExchange) => {
     if (e.kind === 'mcp' && e.status === 401 && !shown401) {
@@ -85,13 +86,14 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
       detail('request', `${e.method} ${e.url}`)
       detail('status', String(e.status))
       detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
-    } else if (e.kind === 'protected-resource-metadata' && e.status === 200) {
+    } else if (e.kind === 'protected-resource-metadata' && e.status === 200 && !shownPrm) {
+      shownPrm = true
       step(2, 'Discovery: protected resource metadata (RFC 9728), then authorization server metadata')
       detail('GET', e.url)
       say(json(JSON.parse(e.responseBody ?? '{}')))
-    } else if (e.kind === 'authorization-server-metadata') {
+    } else if (e.kind === 'authorization-server-metadata' && !shownDiscovery) {
       detail('GET', `${e.url} → ${e.status}`)
-      if (e.status === 200 && !shownDiscovery) {
+      if (e.status === 200) {
         shownDiscovery = true
         const m = JSON.parse(e.responseBody ?? '{}') as Record<string, unknown>
         say(json({

@@ -9,7 +9,7 @@ export function createMcpServer(): McpServer {
 
   server.registerTool('whoami', {
     description: 'Who is calling: the authInfo this tool received (never the token itself).',
-  }, (_args, extra) => {
+  }, (extra) => {
     const auth = extra.authInfo
     const extraInfo = (auth?.extra ?? {}) as { subject?: string; issuer?: string; verifiedBy?: string }
     const result = auth

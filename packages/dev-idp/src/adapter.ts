@@ -202,16 +202,16 @@ export class CimdError extends Error {
 }
 
 export function createLoopbackCimdResolver(): {
-  resolve: (id: string) => Promise<AdapterPayload>
+  resolve: (id: string, fetchUrl?: string) => Promise<AdapterPayload>
   clear: () => void
 } {
   const cache = new Map<string, { payload: AdapterPayload; until: number }>()
   const pending = new Map<string, Promise<AdapterPayload>>()
 
-  async function fetchDocument(id: string): Promise<{ payload: AdapterPayload; cacheMs: number }> {
+  async function fetchDocument(id: string, fetchUrl: string): Promise<{ payload: AdapterPayload; cacheMs: number }> {
     let res: Response
     try {
-      res = await fetch(id, {
+      res = await fetch(fetchUrl, {
         redirect: 'manual',
         signal: AbortSignal.timeout(CIMD_TIMEOUT_MS),
         headers: { accept: 'application/json' },
@@ -253,12 +253,12 @@ export function createLoopbackCimdResolver(): {
     return { payload: payload as AdapterPayload, cacheMs: cacheDuration(res.headers.get('cache-control')) }
   }
 
-  async function resolve(id: string): Promise<AdapterPayload> {
+  async function resolve(id: string, fetchUrl = id): Promise<AdapterPayload> {
     const hit = cache.get(id)
     if (hit && hit.until > Date.now()) return structuredClone(hit.payload)
     let request = pending.get(id)
     if (!request) {
-      request = fetchDocument(id).then(({ payload, cacheMs }) => {
+      request = fetchDocument(id, fetchUrl).then(({ payload, cacheMs }) => {
         if (cacheMs > 0) cache.set(id, { payload, until: Date.now() + cacheMs })
         return payload
       })

@@ -139,6 +139,13 @@ export interface DevIdp {
   fail(endpoint: FailableEndpoint, mode: FailureMode): void
   /** Restore all endpoints and release hung requests. */
   heal(): void
+  /**
+   * Serve the Client ID Metadata Documents of `https://<host>/…` client ids from a local http origin, as if
+   * `host` resolved to it with TLS terminated in front (like an /etc/hosts entry). The document is still
+   * fetched for real and its `client_id` must still equal the https URL. For demos and tests only: the MCP
+   * SDK client accepts only https metadata URLs.
+   */
+  mapClientMetadataHost(host: string, origin: string): void
   /** Requests seen per endpoint since start or resetCounts(). */
   readonly counts: Record<CountedEndpoint, number>
   resetCounts(): void
@@ -366,6 +373,17 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   // ---- storage ---------------------------------------------------------------------------------
   const store = new MemoryStore()
   const cimd = createLoopbackCimdResolver()
+  const cimdHosts = new Map<string, string>()
+  const mappedClientIdFetchUrl = (id: string): string | undefined => {
+    if (!id.startsWith('https://')) return undefined
+    try {
+      const url = new URL(id)
+      const origin = cimdHosts.get(url.host)
+      return origin && url.href === id ? `${origin}${url.pathname}${url.search}` : undefined
+    } catch {
+      return undefined
+    }
+  }
   const sweeper = setInterval(() => store.sweep(), 60_000)
   sweeper.unref()
   const revokedJwts = new Map<string, number>() // jti -> exp (seconds)
@@ -380,9 +398,10 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(store, async (id) => {
-      if (!isLoopbackHttpClientId(id)) return undefined
+      const mapped = mappedClientIdFetchUrl(id)
+      if (!mapped && !isLoopbackHttpClientId(id)) return undefined
       try {
-        return await cimd.resolve(id)
+        return await cimd.resolve(id, mapped)
       } catch (err) {
         if (err instanceof CimdError) throw new errors.InvalidClient(err.message)
         throw err
@@ -856,6 +875,9 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       return { ...counts }
     },
 
+    mapClientMetadataHost(host, origin) {
+      cimdHosts.set(host.toLowerCase(), origin.replace(/\/$/, ''))
+    },
     resetCounts() {
       counts = zeroCounts()
     },
