@@ -5,11 +5,17 @@
  * is safe; protecting too little is a bypass.
  */
 
-/** The path of an origin-form (`/a?b`) or absolute URL, without the query. */
+/**
+ * The path of an origin-form (`/a?b`) or absolute URL, without the query or fragment. Node hands a raw `#` in
+ * the request target through, and Express and find-my-way route `/mcp#x` to `/mcp`, so the fragment must be cut
+ * here too or the protected path is skipped. An origin-form target has no authority: `//mcp` is the path `//mcp`.
+ */
 export function pathOf(url: string): string {
-  if (url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47) {
-    const q = url.indexOf('?')
-    return q < 0 ? url : url.slice(0, q)
+  if (url.charCodeAt(0) === 47 /* / */) {
+    let end = url.indexOf('?')
+    const hash = url.indexOf('#')
+    if (hash >= 0 && (end < 0 || hash < end)) end = hash
+    return end < 0 ? url : url.slice(0, end)
   }
   try {
     return new URL(url, 'http://invalid').pathname
