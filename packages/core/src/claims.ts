@@ -51,10 +51,13 @@ export function readAudience(claims: Record<string, unknown>): string[] | undefi
   throw new McpAuthError('ERR_TOKEN_CLAIM', 'The aud claim must be a string or an array of strings')
 }
 
-/** A sender-constrained token (DPoP `cnf.jkt`) must not be accepted as a plain bearer token (RFC 9449 §7.1). */
+/**
+ * A sender-constrained token must not be accepted as a plain bearer token: any `cnf` (RFC 7800) binds it to a key
+ * the presenter must prove — DPoP `jkt` (RFC 9449 §7.1), a client certificate `x5t#S256` (RFC 8705 §3), or a
+ * `jwk`/`kid` — and this server checks no such proof, so a stolen bound token would otherwise work as a bearer one.
+ */
 export function assertNotSenderConstrained(claims: Record<string, unknown>): void {
-  const cnf = claims.cnf
-  if (cnf !== null && typeof cnf === 'object' && 'jkt' in cnf) {
-    throw new McpAuthError('ERR_TOKEN_TYPE', 'A DPoP-bound token cannot be used as a bearer token')
+  if (claims.cnf !== undefined) {
+    throw new McpAuthError('ERR_TOKEN_TYPE', 'A sender-constrained token cannot be used as a bearer token')
   }
 }

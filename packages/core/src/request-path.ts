@@ -24,7 +24,7 @@ export function pathOf(url: string): string {
   }
 }
 
-/** Lowercase, percent-decoded, `//` merged, dot segments resolved, no trailing slash (`/` becomes ``). */
+/** Lowercase, percent-decoded, `//` merged, `;params` dropped, dot segments resolved, no trailing slash (`/` becomes ``). */
 export function normalizePath(path: string): string {
   let p = path
   if (p.includes('%')) {
@@ -36,7 +36,10 @@ export function normalizePath(path: string): string {
   }
   p = p.replace(/\\/g, '/').toLowerCase()
   const out: string[] = []
-  for (const segment of p.split('/')) {
+  for (const raw of p.split('/')) {
+    // Path parameters (`/mcp;jsessionid=1`) are dropped by Fastify's useSemicolonDelimiter, Tomcat and others.
+    const semicolon = raw.indexOf(';')
+    const segment = semicolon < 0 ? raw : raw.slice(0, semicolon)
     if (segment === '' || segment === '.') continue
     if (segment === '..') out.pop()
     else out.push(segment)
