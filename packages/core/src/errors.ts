@@ -36,6 +36,8 @@ export type McpAuthErrorCode =
   | 'ERR_INSUFFICIENT_SCOPE'
   /** The IdP (metadata, JWKS or introspection) could not be reached or answered garbage: 503 with `Retry-After`. */
   | 'ERR_IDP_UNAVAILABLE'
+  /** The `Mcp-Session-Id` belongs to another user (issuer, subject, client): 404 "Session not found". */
+  | 'ERR_SESSION_MISMATCH'
 
 /** The OAuth `error` value of a challenge (RFC 6750 §3.1), or `temporarily_unavailable` for 503. */
 export type OAuthErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable'
@@ -57,6 +59,7 @@ const STATUS: Record<McpAuthErrorCode, { status: number; error?: OAuthErrorValue
   ERR_TOKEN_REJECTED: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_SESSION_MISMATCH: { status: 404 },
 }
 
 /**

@@ -18,6 +18,10 @@ import { assertAccessTokenShape, peekJwt, verifyJwtAccessToken } from './rfc9068
 import { metadataRoutes, type MetadataRoutes } from './rfc9728.js'
 import { authorizationServerMetadataUrls } from './resource-uri.js'
 import { hashToken } from './token-hash.js'
+import { jsonRpcRequests, policyNeeds, staticScopes, toolAllowed, type PolicyRequest } from './policy.js'
+import { bindingOf, sameBinding } from './session-binding.js'
+import { filterToolsListBody } from './jsonrpc-filter.js'
+import { interceptNodeResponse, type InterceptHooks, type NodeResponseLike } from './node-response.js'
 import { TokenCache } from './token-cache.js'
 
 /** Per-call options of {@link McpAuth.authenticate} and {@link McpAuth.handle}. */
@@ -26,12 +30,20 @@ export interface AuthenticateOptions {
   scopes?: readonly string[]
 }
 
+/** Options of {@link McpAuth.handle}. */
+export interface HandleOptions extends AuthenticateOptions {
+  /** Authenticate whatever the path (for `protect()` on other routes). */
+  protect?: boolean
+  /** The parsed JSON-RPC body, when the host has it: the `policy` is evaluated on it. */
+  body?: unknown
+}
+
 /** What an adapter does with a request. */
 export type McpAuthOutcome =
   /** Write this response (metadata, or a refusal) and stop. */
   | { type: 'respond'; response: PlainResponse; error?: McpAuthError }
   /** Authenticated: set `req.auth = auth` and continue. */
-  | { type: 'authenticated'; auth: AuthInfo }
+  | { type: 'authenticated'; auth: AuthInfo; sessionId: string | undefined; requests: readonly PolicyRequest[] }
   /** Not a route of ours (or a CORS preflight): continue untouched. */
   | { type: 'next' }
 
@@ -55,12 +67,19 @@ export interface McpAuth {
   /** Status, `WWW-Authenticate` and JSON body for an error from `authenticate`. */
   errorResponse(error: unknown, opts?: AuthenticateOptions): Response
   /** Wrap a fetch handler (Hono, Bun, Deno, Workers, the MCP SDK's web-standard transport). */
-  fetch(handler: (request: Request, auth: AuthInfo) => Response | Promise<Response>): (request: Request) => Promise<Response>
+  fetch(handler: (request: Request, auth: AuthInfo, context: { parsedBody?: unknown }) => Response | Promise<Response>): (request: Request) => Promise<Response>
   /**
    * The whole decision for one request, for adapters: metadata route → respond; protected path (or
    * `protect: true`) → authenticate; anything else → next.
    */
-  handle(request: RequestLike, opts?: AuthenticateOptions & { protect?: boolean }): Promise<McpAuthOutcome>
+  handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome>
+  /**
+   * For Node hosts, after an `authenticated` outcome: watch the response to bind a new session to its user
+   * and, with `policy.filterToolsList`, filter a `tools/list` answer. Does nothing when neither applies.
+   */
+  watchNodeResponse(outcome: McpAuthOutcome, res: NodeResponseLike): void
+  /** Remember that `sessionId` belongs to the user of `auth` (hosts that see the response call this). */
+  bindSession(sessionId: string, auth: AuthInfo): Promise<void>
   /** The same refusal as plain data (status, headers, body) for adapters. */
   errorPlainResponse(error: unknown, opts?: AuthenticateOptions): PlainResponse
   /** The metadata response as plain data, or `undefined`. Synchronous. */
@@ -344,6 +363,10 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     const err = error instanceof McpAuthError
       ? error
       : new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: error, retryAfter: config.retryAfter })
+    if (err.code === 'ERR_SESSION_MISMATCH') {
+      // The transport's own answer for an unknown session, so a foreign session id looks like any unknown one.
+      return { status: 404, headers: jsonHeaders, body: '{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}' }
+    }
     if (err.status === 503) {
       return {
         status: 503,
@@ -397,25 +420,105 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     throw err
   }
 
-  async function handle(request: RequestLike, opts?: AuthenticateOptions & { protect?: boolean }): Promise<McpAuthOutcome> {
+  function union(a: readonly string[], b: readonly string[]): readonly string[] {
+    if (b.length === 0) return a
+    return [...new Set([...a, ...b])]
+  }
+
+  async function checkSession(request: RequestLike, info: AuthInfo): Promise<string | undefined> {
+    const sessionId = request.headers.get('mcp-session-id') ?? undefined
+    if (sessionId && config.sessionStore) {
+      const bound = await config.sessionStore.get(sessionId)
+      if (bound && !sameBinding(bound, bindingOf(info))) throw new McpAuthError('ERR_SESSION_MISMATCH', 'Session not found')
+    }
+    return sessionId
+  }
+
+  async function handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome> {
     const metadata = metadataPlainResponse(request)
     if (metadata) return { type: 'respond', response: metadata }
     if (!opts?.protect && !isProtected(pathOf(request.url))) return { type: 'next' }
     if (isPreflight(request)) return { type: 'next' }
+    const policy = config.policy
+    const requests = policy && opts?.body !== undefined ? jsonRpcRequests(opts.body) : []
+    // What this request needs from its path and, with a policy, from its JSON-RPC body (known before the token).
+    let needs = opts?.scopes ?? config.requiredScopes
+    if (policy) for (const r of requests) needs = union(needs, staticScopes(policy, r))
     try {
-      const auth = await authenticateLike(request, opts)
+      const token = extractBearerToken(request, config.maxTokenLength)
+      if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
+      const info = await verifyAccessToken(token)
+      if (policy?.check && requests.length > 0) {
+        const decided = await policyNeeds(policy, requests, info)
+        needs = union(needs, decided.scopes)
+        if (decided.denied) {
+          throw new McpAuthError('ERR_INSUFFICIENT_SCOPE', 'The access token is not allowed to make this request', { scopes: scopeTokens([...info.scopes, ...needs]) })
+        }
+      }
+      checkScopes(info, needs)
+      const sessionId = await checkSession(request, info)
       if (emit) {
-        const extra = authInfoExtra(auth)
-        emit({ type: 'authenticated', clientId: auth.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
+        const extra = authInfoExtra(info)
+        emit({ type: 'authenticated', clientId: info.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
       }
-      return { type: 'authenticated', auth }
+      return { type: 'authenticated', auth: info, sessionId, requests }
     } catch (err) {
-      if (err instanceof McpAuthError) {
-        emit?.({ type: 'rejected', code: err.code, status: err.status })
-        return { type: 'respond', response: errorPlainResponse(err, opts), error: err }
-      }
-      return { type: 'respond', response: errorPlainResponse(err, opts) }
+      if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
+      const challenge = needs.length > 0 ? { scopes: needs } : undefined
+      return { type: 'respond', response: errorPlainResponse(err, challenge), ...(err instanceof McpAuthError ? { error: err } : {}) }
     }
+  }
+
+  function responseHooks(outcome: McpAuthOutcome): InterceptHooks | undefined {
+    if (outcome.type !== 'authenticated') return undefined
+    const hooks: InterceptHooks = {}
+    const { auth: info, requests } = outcome
+    if (config.sessionStore && !outcome.sessionId) hooks.onSessionId = (id) => void bindSession(id, info)
+    const policy = config.policy
+    if (policy?.filterToolsList) {
+      const ids = new Set(requests.filter((r) => r.method === 'tools/list' && r.id !== undefined).map((r) => r.id!))
+      if (ids.size > 0) hooks.transformBody = (body, type) => filterToolsListBody(body, type, ids, (tool) => toolAllowed(policy, tool, info.scopes))
+    }
+    return hooks.onSessionId || hooks.transformBody ? hooks : undefined
+  }
+
+  async function bindSession(sessionId: string, info: AuthInfo): Promise<void> {
+    try {
+      await config.sessionStore?.set(sessionId, bindingOf(info))
+    } catch {
+      // A failing external store must not fail the response; the session is then simply unbound.
+    }
+  }
+
+  const fetchPreflight = { status: 204, headers: CORS_PREFLIGHT_HEADERS, body: '' }
+
+  async function fetchHandler(request: Request, handler: Parameters<McpAuth['fetch']>[0]): Promise<Response> {
+    let body: unknown
+    let forward = request
+    const type = request.headers.get('content-type') ?? ''
+    if (config.policy && request.method === 'POST' && type.includes('json') && metadataPlainResponse(request) === undefined) {
+      // Read the body once: the policy sees it, the handler gets it parsed and a fresh, unread Request.
+      const text = await request.text()
+      try {
+        body = JSON.parse(text)
+      } catch {
+        body = undefined
+      }
+      forward = new Request(request.url, { method: request.method, headers: request.headers, body: text, signal: request.signal })
+    }
+    const outcome = await handle(request, { protect: true, ...(body !== undefined ? { body } : {}) })
+    if (outcome.type === 'respond') return toResponse(outcome.response)
+    if (outcome.type === 'next') return toResponse(fetchPreflight)
+    const response = await handler(forward, outcome.auth, body !== undefined ? { parsedBody: body } : {})
+    const hooks = responseHooks(outcome)
+    if (!hooks) return response
+    const sessionId = response.headers.get('mcp-session-id')
+    if (sessionId) hooks.onSessionId?.(sessionId)
+    if (!hooks.transformBody) return response
+    const text = hooks.transformBody(await response.text(), response.headers.get('content-type') ?? '')
+    const headers = new Headers(response.headers)
+    headers.delete('content-length')
+    return new Response(text, { status: response.status, statusText: response.statusText, headers })
   }
 
   const auth: McpAuth = {
@@ -431,21 +534,14 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     errorResponse: (error, opts) => toResponse(errorPlainResponse(error, opts)),
     errorPlainResponse,
     metadataPlainResponse,
-    isProtectedPath: (path) => isProtected(path),
+    isProtectedPath: (path) => isProtected(pathOf(path)),
     handle,
-    fetch: (handler) => async (request) => {
-      const metadata = metadataPlainResponse(request)
-      if (metadata) return toResponse(metadata)
-      if (isPreflight(request)) return new Response(null, { status: 204, headers: CORS_PREFLIGHT_HEADERS })
-      let info: AuthInfo
-      try {
-        info = await authenticateLike(request)
-      } catch (err) {
-        if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
-        return toResponse(errorPlainResponse(err))
-      }
-      return handler(request, info)
+    watchNodeResponse: (outcome, res) => {
+      const hooks = responseHooks(outcome)
+      if (hooks) interceptNodeResponse(res, hooks)
     },
+    bindSession,
+    fetch: (handler) => (request) => fetchHandler(request, handler),
     clearCache: () => {
       tokenCache?.clear()
       inactive.clear()

@@ -55,3 +55,42 @@ export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
       && String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
   }
 }
+
+/** Largest JSON-RPC body read for the policy (the MCP transport has its own, similar cap). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024
+
+/**
+ * The JSON body for the policy, read once. When the framework already parsed it, that is used; otherwise the
+ * stream is read here, parsed, and stored as `req.body` (with `req._body = true`, the flag body parsers use
+ * to skip a body that was already read) so the transport gets it as `parsedBody` and nothing reads twice.
+ * Returns `undefined` when there is nothing to evaluate (not a JSON POST, or unparseable: the transport answers).
+ */
+export async function nodeJsonBody(req: NodeRequestLike & AsyncIterable<unknown> & { _body?: boolean; complete?: boolean; readableEnded?: boolean }): Promise<unknown> {
+  if (req.body !== undefined) return req.body
+  if ((req.method ?? 'GET') !== 'POST') return undefined
+  const type = String(req.headers['content-type'] ?? '')
+  if (!type.includes('json') || req.readableEnded) return undefined
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of req) {
+    const bytes = chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk))
+    size += bytes.byteLength
+    if (size > MAX_BODY_BYTES) return undefined
+    chunks.push(bytes)
+  }
+  const all = new Uint8Array(size)
+  let offset = 0
+  for (const c of chunks) {
+    all.set(c, offset)
+    offset += c.byteLength
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(all))
+  } catch {
+    parsed = undefined
+  }
+  req.body = parsed
+  req._body = true
+  return parsed
+}

@@ -1,6 +1,8 @@
 import { McpAuthConfigError } from './errors.js'
 import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
+import { resolvePolicy, type McpPolicy, type ResolvedPolicy } from './policy.js'
+import { MemorySessionStore, type SessionStore } from './session-binding.js'
 import { canonicalResource, checkHttpsUri, equivalentAudiences, protectedResourceMetadataUrl, type UriProblem } from './resource-uri.js'
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, RFC 9068 §4). Never `none`, never HMAC. */
@@ -98,6 +100,14 @@ export interface McpAuthOptions {
   resourceTosUri?: string
   /** Loosening: accept `http://` for the resource and issuers on non-loopback hosts. Default false. */
   allowInsecureHttp?: boolean
+  /** MCP-aware authorization: scopes per tool, per JSON-RPC method, by default, or by a function. Default: none. */
+  policy?: McpPolicy
+  /**
+   * Bind each `Mcp-Session-Id` to the (issuer, subject, client id) that created it; a request with another
+   * user's token gets 404. Default `true` (in-memory store, 10,000 sessions); `false` turns it off; pass
+   * `{ store }` to share bindings between instances.
+   */
+  sessionBinding?: boolean | { store?: SessionStore }
 }
 
 /** One issuer, resolved. */
@@ -142,12 +152,15 @@ export interface ResolvedOptions {
   resourceDocumentation: string | undefined
   resourcePolicyUri: string | undefined
   resourceTosUri: string | undefined
+  policy: ResolvedPolicy | undefined
+  sessionStore: SessionStore | undefined
 }
 
 const KNOWN_OPTIONS = new Set<string>([
   'resource', 'issuer', 'authorizationServers', 'scopesSupported', 'requiredScopes', 'introspection', 'tokenFormat',
   'verify', 'algorithms', 'clockTolerance', 'maxTokenLength', 'cache', 'timeout', 'jwks', 'retryAfter', 'fetch',
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
+  'policy', 'sessionBinding',
 ])
 const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms'])
 const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
@@ -346,6 +359,16 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('timeout', 'must be a positive integer number of milliseconds, e.g. 5000.')
   if (options.jwks !== undefined && (typeof options.jwks !== 'object' || options.jwks === null)) fail('jwks', 'must be an object { cooldown, maxAge, staleIfError }.')
 
+  let sessionStore: SessionStore | undefined
+  const binding = options.sessionBinding
+  if (binding === undefined || binding === true) sessionStore = new MemorySessionStore()
+  else if (binding === false) sessionStore = undefined
+  else if (typeof binding === 'object' && binding !== null) {
+    const store = binding.store ?? new MemorySessionStore()
+    if (typeof store.get !== 'function' || typeof store.set !== 'function') fail('sessionBinding.store', 'must have get(sessionId) and set(sessionId, binding).')
+    sessionStore = store
+  } else fail('sessionBinding', 'must be true, false or { store }.')
+
   const metadataUrl = protectedResourceMetadataUrl(resource)
   return {
     resource,
@@ -373,5 +396,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     resourceDocumentation: optionalUrl(options.resourceDocumentation, 'resourceDocumentation', allowInsecure),
     resourcePolicyUri: optionalUrl(options.resourcePolicyUri, 'resourcePolicyUri', allowInsecure),
     resourceTosUri: optionalUrl(options.resourceTosUri, 'resourceTosUri', allowInsecure),
+    policy: resolvePolicy(options.policy),
+    sessionStore,
   }
 }

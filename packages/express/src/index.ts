@@ -2,7 +2,7 @@
  * Express 4 and 5 adapter: translate the request, call the core, copy its answer. No status codes, header
  * strings or token rules live here.
  */
-import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
+import { createMcpAuth, nodeJsonBody, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare module 'express-serve-static-core' {
@@ -25,14 +25,18 @@ function send(res: Response, plain: PlainResponse): void {
   res.end(plain.body)
 }
 
-function middleware(auth: McpAuth, opts?: AuthenticateOptions & { protect?: boolean }): RequestHandler {
+function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
+  const withPolicy = auth.options.policy !== undefined
   return (req: Request, res: Response, next: NextFunction) => {
-    auth.handle(requestLikeFromNode(req), opts).then((outcome) => {
-      if (outcome.type === 'respond') send(res, outcome.response)
-      else {
-        if (outcome.type === 'authenticated') req.auth = outcome.auth
-        next()
+    const like = requestLikeFromNode(req)
+    const body = withPolicy && (opts?.protect || auth.isProtectedPath(like.url)) ? nodeJsonBody(req) : undefined
+    Promise.resolve(body).then((parsed) => auth.handle(like, parsed === undefined ? opts : { ...opts, body: parsed })).then((outcome) => {
+      if (outcome.type === 'respond') return send(res, outcome.response)
+      if (outcome.type === 'authenticated') {
+        req.auth = outcome.auth
+        auth.watchNodeResponse(outcome, res)
       }
+      next()
     }, next)
   }
 }

@@ -52,11 +52,12 @@ async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, 
 
 const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) => {
   const auth = 'handle' in options ? options : createMcpAuth(options)
-  app.decorateRequest('auth', null)
+  // First, so registering twice fails with "The decorator 'mcpAuth' has already been added!".
   app.decorate('mcpAuth', {
     auth,
     protect: (opts?: AuthenticateOptions): onRequestAsyncHookHandler => (request, reply) => run(auth, request, reply, { ...opts, protect: true }),
   } satisfies McpAuthDecorator)
+  app.decorateRequest('auth', null)
   app.addHook('onRequest', (request, reply) => {
     const route = request.routeOptions.config.mcpAuth
     return run(auth, request, reply, route && { ...route, protect: true })
