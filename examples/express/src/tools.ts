@@ -36,5 +36,13 @@ export function createMcpServer(): McpServer {
     inputSchema: { a: z.number(), b: z.number() },
   }, ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }))
 
+  server.registerTool('deploy', {
+    description: 'An admin-only action: the example policy requires mcp:admin for it (a real 403 the client can step up from).',
+    inputSchema: { service: z.string() },
+  }, ({ service }, extra) => ({ content: [{ type: 'text', text: `deployed ${service} as ${String((extra.authInfo?.extra as { subject?: string } | undefined)?.subject)}` }] }))
+
   return server
 }
+
+/** The example policy: every tool needs mcp:tools (requiredScopes), and deploy also needs mcp:admin. */
+export const examplePolicy = { tools: { deploy: ['mcp:admin'] } }
