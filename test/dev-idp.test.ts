@@ -64,7 +64,7 @@ describe('dev-idp', () => {
     postForm(d.introspection_endpoint, { token }, { authorization: basic(idp.resourceServerClient.clientId, idp.resourceServerClient.clientSecret) })
 
   beforeAll(async () => {
-    idp = await startDevIdp()
+    idp = await startDevIdp({ refreshTokens: 'always' })
     d = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Discovery
   })
   afterAll(async () => {
@@ -422,7 +422,7 @@ describe('dev-idp', () => {
 
 describe('dev-idp with the MCP SDK client', () => {
   it('auth(): PRM → AS metadata → DCR → authorize → token → refresh', async () => {
-    const idp = await startDevIdp()
+    const idp = await startDevIdp({ refreshTokens: 'always' })
     let resource = ''
     const rs = createServer((req, res) => {
       if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {

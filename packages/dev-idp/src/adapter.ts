@@ -114,6 +114,9 @@ export function createAdapterFactory(
         if (model === 'Session' && typeof payload.uid === 'string') store.indexSessionUid(payload.uid, id)
         if (GRANTABLE.has(model) && typeof payload.grantId === 'string') store.addGrantMember(payload.grantId, k)
         if (typeof payload.userCode === 'string') store.indexUserCode(payload.userCode, id)
+        // A registered client may ask for any scope the IdP knows, not only those it registered with: MCP
+        // clients register with the first challenge's scope and must be able to step up later.
+        if (model === 'Client' && 'scope' in payload) delete (payload as { scope?: unknown }).scope
         store.set(k, payload, expiresIn)
       },
       async find(id) {

@@ -56,6 +56,12 @@ export interface DevIdpOptions {
   clients?: ClientMetadata[]
   /** Also serve RFC 8414 /.well-known/oauth-authorization-server (same JSON as openid-configuration). Default true. */
   serveOAuthMetadata?: boolean
+  /**
+   * When refresh tokens are issued: `'offline_access'` (default, the OIDC rule most IdPs follow: only when the
+   * client asked for `offline_access`) or `'always'`. Note that the MCP SDK 1.32 client refreshes instead of
+   * re-authorizing when it holds a refresh token, so with `'always'` it cannot step up to wider scopes.
+   */
+  refreshTokens?: 'offline_access' | 'always'
   /** Which resource indicators (RFC 8707) may be requested. Default: any absolute http(s) URL without a fragment. */
   allowedResource?: (resource: string) => boolean
   /** Secret of the pre-registered 'mcp-resource-server' client. Default: random per start. */
@@ -337,6 +343,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   if (!SIGNING_ALGS.includes(initialAlg)) throw new TypeError(`dev-idp: signingAlg must be one of ${SIGNING_ALGS.join(', ')}`)
   const allowedResource = options.allowedResource ?? defaultAllowedResource
   const serveOAuthMetadata = options.serveOAuthMetadata ?? true
+  const refreshTokens = options.refreshTokens ?? 'offline_access'
 
   const resourceServerClient = {
     clientId: 'mcp-resource-server',
@@ -465,7 +472,8 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     pkce: { required: () => true },
     // MCP clients refresh but do not always ask for offline_access: issue refresh tokens to every
     // client allowed the refresh_token grant, and never tie tokens to the browser session.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (refreshTokens === 'always' || (code.scopes as Set<string>).has('offline_access')),
     expiresWithSession: async () => false,
     // issueAccessToken() puts its extra claims on the token before saving it.
     extraTokenClaims: async (_ctx, token) => (token as { extra?: Record<string, unknown> }).extra,
