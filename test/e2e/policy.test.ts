@@ -4,7 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
-import { startExampleServer, type ExampleServer } from '@mcp-oauth/example-express'
+import { startExampleServer as startExpress, type ExampleServer } from '@mcp-oauth/example-express'
+import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
+import { startExampleServer as startNode } from '@mcp-oauth/example-node'
+import { startExampleServer as startWeb } from '@mcp-oauth/example-web'
 import { examplePolicy } from '@mcp-oauth/example-express/tools'
 import { connectWithOAuth } from '@mcp-oauth/demo/flow'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -12,20 +15,33 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createMcpAuth, McpAuthConfigError } from '@mcp-oauth/core'
 
 let idp: DevIdp
-let server: ExampleServer
 
 beforeAll(async () => {
   idp = await startDevIdp({ users: [
     { id: 'alice', username: 'demo', password: 'demo' },
     { id: 'mallory', username: 'mallory', password: 'mallory' },
   ] })
+})
+afterAll(async () => {
+  await idp?.close()
+})
+
+const hosts = [
+  { name: 'express', start: startExpress, sessions: true },
+  { name: 'fastify', start: startFastify, sessions: true },
+  { name: 'node', start: startNode, sessions: false },
+  { name: 'web (fetch)', start: startWeb, sessions: false },
+] as const
+
+describe.each(hosts)('on $name', ({ start: startExampleServer, sessions }) => {
+let server: ExampleServer
+beforeAll(async () => {
   server = await startExampleServer({
     auth: { issuer: idp.issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: { ...examplePolicy, filterToolsList: true } },
   })
 })
 afterAll(async () => {
   await server?.close()
-  await idp?.close()
 })
 
 async function bearerClient(token: string, sessionId?: string) {
@@ -88,7 +104,7 @@ describe('per-tool scopes and step-up', () => {
   })
 })
 
-describe('sessions are bound to their user', () => {
+describe.runIf(sessions)('sessions are bound to their user', () => {
   it("another user's token with my session id → 404; my own new token works", async () => {
     const alice = await idp.issueAccessToken({ resource: server.resource, scopes: ['mcp:tools'], subject: 'alice' })
     const { client, transport } = await bearerClient(alice)
@@ -130,6 +146,8 @@ describe('tools/list filtering (opt-in)', () => {
       await wide.client.close()
     }
   })
+})
+
 })
 
 describe('the policy is validated at start-up', () => {

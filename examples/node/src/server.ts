@@ -21,7 +21,8 @@ async function statelessMcp(req: IncomingMessage, res: ServerResponse): Promise<
     void server.close()
   })
   await server.connect(transport)
-  await transport.handleRequest(req, res)
+  // req.body is set when a policy made the adapter read the body; otherwise the transport reads the stream.
+  await transport.handleRequest(req, res, (req as { body?: unknown }).body)
 }
 
 export function createListener(authOptions: McpAuthOptions, path = '/mcp'): (req: IncomingMessage, res: ServerResponse) => Promise<void> {

@@ -14,10 +14,10 @@ export type { ExampleServer, ExampleServerOptions } from '@mcp-oauth/example-exp
 
 export function createApp(authOptions: McpAuthOptions, path = '/mcp'): Hono {
   // auth 2/3: metadata, a valid token, then the handler with the verified AuthInfo
-  const mcp = createMcpAuth(authOptions).fetch(async (request, authInfo) => {
+  const mcp = createMcpAuth(authOptions).fetch(async (request, authInfo, { parsedBody }) => {
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await createMcpServer().connect(transport)
-    return transport.handleRequest(request, { authInfo })
+    return transport.handleRequest(request, { authInfo, parsedBody })
   })
   const app = new Hono()
   app.all(path, (c) => mcp(c.req.raw))

@@ -3,7 +3,7 @@
  * or token rules live here.
  */
 import fp from 'fastify-plugin'
-import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
+import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 
 declare module 'fastify' {
@@ -32,12 +32,12 @@ export interface McpAuthDecorator {
 /** Options of the plugin: the core's options, or an `McpAuth` created elsewhere. */
 export type McpAuthPluginOptions = McpAuthOptions | McpAuth
 
-async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts?: AuthenticateOptions & { protect?: boolean }): Promise<unknown> {
+async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts?: HandleOptions): Promise<unknown> {
   const raw = request.raw as typeof request.raw & { auth?: AuthInfo }
   // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
   const outcome = await auth.handle(requestLikeFromNode({
     method: raw.method, url: raw.url, headers: raw.headers, rawHeaders: raw.rawHeaders, body: request.body,
-  }), opts)
+  }), request.body === undefined ? opts : { ...opts, body: request.body })
   if (outcome.type === 'respond') {
     const { status, headers, body } = outcome.response
     return reply.code(status).headers(headers).send(body)
@@ -46,6 +46,7 @@ async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, 
     request.auth = outcome.auth
     // The MCP SDK's StreamableHTTPServerTransport reads `req.auth` from the Node request it is handed.
     raw.auth = outcome.auth
+    auth.watchNodeResponse(outcome, reply.raw)
   }
   return undefined
 }
@@ -58,7 +59,8 @@ const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) =>
     protect: (opts?: AuthenticateOptions): onRequestAsyncHookHandler => (request, reply) => run(auth, request, reply, { ...opts, protect: true }),
   } satisfies McpAuthDecorator)
   app.decorateRequest('auth', null)
-  app.addHook('onRequest', (request, reply) => {
+  // A policy reads the JSON-RPC body, which Fastify has parsed by preHandler; without one, refuse at onRequest.
+  app.addHook(auth.options.policy ? 'preHandler' : 'onRequest', (request, reply) => {
     const route = request.routeOptions.config.mcpAuth
     return run(auth, request, reply, route && { ...route, protect: true })
   })

@@ -3,7 +3,7 @@
  * or token rules live here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createMcpAuth, requestLikeFromNode, type AuthInfo, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
+import { createMcpAuth, nodeJsonBody, requestLikeFromNode, type AuthInfo, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
 
 /** The request a wrapped handler receives: `auth` is set on authenticated requests. */
 export type McpAuthRequest<Req extends IncomingMessage = IncomingMessage> = Req & {
@@ -22,7 +22,9 @@ export type McpAuthListener<Req extends IncomingMessage, Res extends ServerRespo
  * Wrap a `node:http` request listener: the RFC 9728 metadata routes are answered, every method on the
  * resource's path needs a valid token (else the core's challenge is written), and `req.auth` is set before
  * `handler` runs. Other paths reach `handler` untouched. The body is not read, so the SDK transport can read
- * it; a body parsed earlier (`req.body`) works too. The returned promise rejects if `handler` throws.
+ * it; a body parsed earlier (`req.body`) works too. With a `policy`, the body is read once here and left on
+ * `req.body`: pass it on (`transport.handleRequest(req, res, req.body)`). The returned promise rejects if
+ * `handler` throws.
  *
  * @example
  * ```ts
@@ -35,13 +37,20 @@ export function withMcpAuth<Req extends IncomingMessage = IncomingMessage, Res e
   handler: (req: McpAuthRequest<Req>, res: Res) => unknown,
 ): McpAuthListener<Req, Res> {
   const auth = 'handle' in options ? options : createMcpAuth(options)
+  const withPolicy = auth.options.policy !== undefined
   const listener = async (req: McpAuthRequest<Req>, res: Res): Promise<void> => {
-    const outcome = await auth.handle(requestLikeFromNode(req))
+    const like = requestLikeFromNode(req)
+    // With a policy the JSON-RPC body is read here, once, and left on req.body for the transport.
+    const body = withPolicy && auth.isProtectedPath(like.url) ? await nodeJsonBody(req) : undefined
+    const outcome = await auth.handle(like, body === undefined ? undefined : { body })
     if (outcome.type === 'respond') {
       res.writeHead(outcome.response.status, outcome.response.headers).end(outcome.response.body)
       return
     }
-    if (outcome.type === 'authenticated') req.auth = outcome.auth
+    if (outcome.type === 'authenticated') {
+      req.auth = outcome.auth
+      auth.watchNodeResponse(outcome, res)
+    }
     await handler(req, res)
   }
   return Object.assign(listener, { auth })
