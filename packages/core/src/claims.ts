@@ -4,18 +4,23 @@
  */
 import { McpAuthError } from './errors.js'
 
-/** Scopes from `scope` (space-separated string, RFC 9068 §2.2.3 / RFC 7662) or `scp` (string or array). */
-export function readScopes(claims: Record<string, unknown>): string[] {
+/**
+ * Scopes from the issuer's scope claims: by default `scope` (a space-separated string, RFC 9068 §2.2.3 /
+ * RFC 7662 — an array there is malformed) and `scp` (string or array, Entra/Okta). Profiles add others
+ * (`permissions` for Auth0 RBAC, `roles` for Entra app roles), which may be strings or arrays.
+ */
+export function readScopes(claims: Record<string, unknown>, names: readonly string[] = ['scope', 'scp']): string[] {
   const out = new Set<string>()
-  const { scope, scp } = claims
-  if (scope !== undefined) {
-    if (typeof scope !== 'string') throw new McpAuthError('ERR_TOKEN_CLAIM', 'The scope claim must be a string')
-    for (const s of scope.split(' ')) if (s) out.add(s)
-  }
-  if (scp !== undefined) {
-    if (typeof scp === 'string') for (const s of scp.split(' ')) { if (s) out.add(s) }
-    else if (Array.isArray(scp) && scp.every((s) => typeof s === 'string')) for (const s of scp as string[]) { if (s) out.add(s) }
-    else throw new McpAuthError('ERR_TOKEN_CLAIM', 'The scp claim must be a string or an array of strings')
+  for (const name of names) {
+    const value = claims[name]
+    if (value === undefined) continue
+    if (typeof value === 'string') {
+      for (const s of value.split(' ')) if (s) out.add(s)
+    } else if (name !== 'scope' && Array.isArray(value) && value.every((s) => typeof s === 'string')) {
+      for (const s of value as string[]) if (s) out.add(s)
+    } else {
+      throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name} claim must be ${name === 'scope' ? 'a string' : 'a string or an array of strings'}`)
+    }
   }
   return [...out]
 }
@@ -37,18 +42,22 @@ export function optionalNumericDate(claims: Record<string, unknown>, name: strin
   return value
 }
 
-/** `client_id` (RFC 9068 §2.2), else `azp` (OIDC), else empty. */
-export function readClientId(claims: Record<string, unknown>): string {
-  return optionalString(claims, 'client_id') ?? optionalString(claims, 'azp') ?? ''
+/** `client_id` (RFC 9068 §2.2), else `azp` (OIDC), else empty; profiles name others (`appid`, `cid`). */
+export function readClientId(claims: Record<string, unknown>, names: readonly string[] = ['client_id', 'azp']): string {
+  for (const name of names) {
+    const value = optionalString(claims, name)
+    if (value !== undefined) return value
+  }
+  return ''
 }
 
-/** `aud` as a list; a string or an array of strings, anything else is malformed. */
-export function readAudience(claims: Record<string, unknown>): string[] | undefined {
-  const aud = claims.aud
+/** `aud` (or the claim named) as a list; a string or an array of strings, anything else is malformed. */
+export function readAudience(claims: Record<string, unknown>, name = 'aud'): string[] | undefined {
+  const aud = claims[name]
   if (aud === undefined) return undefined
   if (typeof aud === 'string') return [aud]
   if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) return aud as string[]
-  throw new McpAuthError('ERR_TOKEN_CLAIM', 'The aud claim must be a string or an array of strings')
+  throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name} claim must be a string or an array of strings`)
 }
 
 /**

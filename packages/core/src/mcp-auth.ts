@@ -188,6 +188,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
       payload = await verifyJwtAccessToken(token, {
         issuer: rt.config.issuer,
         audiences: rt.config.audiences,
+        audienceClaim: rt.config.audienceClaim,
         algorithms: rt.config.algorithms,
         clockTolerance: config.clockTolerance,
         resolveKey: keys.resolve,
@@ -196,7 +197,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
       if (err instanceof McpAuthError && err.code === 'ERR_IDP_UNAVAILABLE') throw unavailable(rt.config.issuer, 'jwks', err.cause ?? err)
       throw err
     }
-    return toAuthInfo(token, payload, rt.config.issuer, 'jwt')
+    return toAuthInfo(token, payload, rt.config, 'jwt')
   }
 
   async function introspectionTarget(rt: IssuerRuntime): Promise<IntrospectionTarget> {
@@ -214,6 +215,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
       endpoint,
       settings,
       audiences: rt.config.audiences,
+      audienceClaim: rt.config.audienceClaim,
       algorithms: rt.config.algorithms,
       resolveKey: async (header, input) => (await keysOf(rt)).resolve(header, input),
     }
@@ -231,7 +233,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
         const target = await introspectionTarget(rt)
         const result = await introspect(token, target, fetchOptions, now, config.clockTolerance)
         emit?.({ type: 'introspection', issuer: rt.config.issuer, ok: true, active: true })
-        return toAuthInfo(token, result, rt.config.issuer, 'introspection')
+        return toAuthInfo(token, result, rt.config, 'introspection')
       } catch (err) {
         if (err instanceof McpAuthError) {
           emit?.({ type: 'introspection', issuer: rt.config.issuer, ok: true, active: false })
@@ -286,14 +288,14 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     return { ...info, token, resource: info.resource ?? resourceUrl, extra: { verifiedBy: 'custom', ...info.extra } }
   }
 
-  function toAuthInfo(token: string, claims: Record<string, unknown>, issuer: string, verifiedBy: 'jwt' | 'introspection'): AuthInfo {
+  function toAuthInfo(token: string, claims: Record<string, unknown>, issuer: ResolvedIssuer, verifiedBy: 'jwt' | 'introspection'): AuthInfo {
     const exp = optionalNumericDate(claims, 'exp')
     const info: AuthInfo = {
       token,
-      clientId: readClientId(claims),
-      scopes: readScopes(claims),
+      clientId: readClientId(claims, issuer.clientIdClaims),
+      scopes: readScopes(claims, issuer.scopeClaims),
       resource: resourceUrl,
-      extra: { subject: optionalString(claims, 'sub'), issuer, claims, verifiedBy },
+      extra: { subject: optionalString(claims, 'sub'), issuer: issuer.issuer, claims, verifiedBy },
     }
     if (exp !== undefined) info.expiresAt = exp
     return info

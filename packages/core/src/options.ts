@@ -44,6 +44,15 @@ export interface AuthorizationServerOptions {
   introspection?: IntrospectionOptions
   /** Allowed JWS algorithms for this issuer. Default: the global `algorithms`. */
   algorithms?: string[]
+  /** Claims that carry scopes, merged. Default `['scope', 'scp']`; e.g. add `'permissions'` (Auth0 RBAC) or `'roles'` (Entra app roles). */
+  scopeClaims?: string[]
+  /** Claims tried in order for the client id. Default `['client_id', 'azp']`; e.g. `['appid']` (Entra v1), `['cid']` (Okta). */
+  clientIdClaims?: string[]
+  /**
+   * The claim that must contain an accepted audience. Default `'aud'` (RFC 8707/9068). Loosening for IdPs
+   * whose access tokens have no `aud` (AWS Cognito: `'client_id'`); the profile helpers set it.
+   */
+  audienceClaim?: string
 }
 
 /** A function that verifies a token itself; return {@link AuthInfo} or throw (any throw becomes 401 `invalid_token`, an `McpAuthError` keeps its code). */
@@ -114,6 +123,9 @@ export interface McpAuthOptions {
 export interface ResolvedIssuer {
   issuer: string
   audiences: string[]
+  audienceClaim: string
+  scopeClaims: string[]
+  clientIdClaims: string[]
   jwksUri: string | undefined
   introspection: ResolvedIntrospection | undefined
   algorithms: string[]
@@ -162,7 +174,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
   'policy', 'sessionBinding',
 ])
-const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms'])
+const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim'])
 const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
   'clientId', 'clientSecret', 'privateKey', 'authMethod', 'endpoint', 'cacheTtl', 'inactiveCacheTtl',
 ])
@@ -300,9 +312,15 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     if (audience.length === 0) fail(`${where}audience`, 'must not be empty; omit it to require the resource URL.')
     const issuerAlgorithms = as.algorithms === undefined ? algorithms
       : stringList(as.algorithms, `${where}algorithms`, (a) => ASYMMETRIC.has(a), 'only asymmetric algorithms are allowed')
+    const claimName = (s: string) => /^[\x21-\x7E]+$/.test(s)
+    const audienceClaim = as.audienceClaim ?? 'aud'
+    if (typeof audienceClaim !== 'string' || !claimName(audienceClaim)) fail(`${where}audienceClaim`, 'must be a claim name, e.g. "aud".')
     issuers.push({
       issuer: as.issuer,
       audiences: audience,
+      audienceClaim,
+      scopeClaims: as.scopeClaims === undefined ? ['scope', 'scp'] : stringList(as.scopeClaims, `${where}scopeClaims`, claimName, 'write claim names like "scope"'),
+      clientIdClaims: as.clientIdClaims === undefined ? ['client_id', 'azp'] : stringList(as.clientIdClaims, `${where}clientIdClaims`, claimName, 'write claim names like "client_id"'),
       jwksUri: optionalUrl(as.jwksUri, `${where}jwksUri`, allowInsecure),
       introspection: resolveIntrospection(as.introspection ?? sharedIntrospection, as.introspection ? `${where}introspection` : 'introspection', allowInsecure),
       algorithms: issuerAlgorithms,

@@ -22,6 +22,7 @@ export interface IntrospectionTarget {
   endpoint: string
   settings: ResolvedIntrospection
   audiences: readonly string[]
+  audienceClaim?: string
   /** For RFC 9701 signed responses: the issuer's keys. */
   resolveKey: JwtCheck['resolveKey']
   algorithms: readonly string[]
@@ -129,7 +130,7 @@ export function checkIntrospectionResponse(result: Record<string, unknown>, targ
   if (nbf !== undefined && nbf > nowSeconds + clockTolerance) throw new McpAuthError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet')
   const iss = optionalString(result, 'iss')
   if (iss !== undefined && iss !== target.issuer) throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
-  const aud = readAudience(result)
+  const aud = readAudience(result, target.audienceClaim)
   if (aud !== undefined && !aud.some((a) => target.audiences.includes(a))) {
     throw new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource')
   }

@@ -79,6 +79,8 @@ export function assertAccessTokenShape(peeked: PeekedJwt, algorithms: readonly s
 export interface JwtCheck {
   issuer: string
   audiences: readonly string[]
+  /** Where the audience is; `aud` unless a profile says otherwise. */
+  audienceClaim?: string
   algorithms: readonly string[]
   clockTolerance: number
   resolveKey: Parameters<typeof jwtVerify>[1]
@@ -90,7 +92,7 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
   try {
     ;({ payload } = await jwtVerify(token, check.resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
       issuer: check.issuer,
-      audience: check.audiences as string[],
+      ...(check.audienceClaim && check.audienceClaim !== 'aud' ? {} : { audience: check.audiences as string[] }),
       algorithms: check.algorithms as string[],
       clockTolerance: check.clockTolerance,
       requiredClaims: ['exp'],
@@ -108,6 +110,10 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
   optionalNumericDate(payload, 'nbf')
   optionalString(payload, 'sub')
   readAudience(payload)
+  if (check.audienceClaim && check.audienceClaim !== 'aud') {
+    const values = readAudience(payload, check.audienceClaim)
+    if (!values?.some((v) => check.audiences.includes(v))) throw new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource')
+  }
   assertNotSenderConstrained(payload)
   return payload
 }
