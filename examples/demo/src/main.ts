@@ -4,16 +4,34 @@
  *
  *   pnpm demo                       run the flow (DCR, then CIMD) and exit 0 when it worked
  *   pnpm demo --serve               keep the IdP and the server running for the MCP Inspector
+ *   pnpm demo --host fastify        the same flow against another example: express (default), fastify, node, web
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeJwt } from 'jose'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
-import { startExampleServer } from '@mcp-oauth/example-express'
+import { startExampleServer as startExpress } from '@mcp-oauth/example-express'
+import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
+import { startExampleServer as startNode } from '@mcp-oauth/example-node'
+import { startExampleServer as startWeb } from '@mcp-oauth/example-web'
+import { examplePolicy } from '@mcp-oauth/example-express/tools'
 import { connectWithOAuth, type FlowExchange } from './flow.js'
 
-const args = new Set(process.argv.slice(2))
+const argv = process.argv.slice(2)
+const args = new Set(argv)
 const serve = args.has('--serve')
+const hosts = {
+  express: { start: startExpress, label: 'Express + @mcp-oauth/express' },
+  fastify: { start: startFastify, label: 'Fastify + @mcp-oauth/fastify' },
+  node: { start: startNode, label: 'node:http + @mcp-oauth/node' },
+  web: { start: startWeb, label: 'Hono (fetch) + auth.fetch from @mcp-oauth/core' },
+} as const
+const hostName = (argv[argv.indexOf('--host') + 1] ?? 'express') as keyof typeof hosts
+const host = argv.includes('--host') ? hosts[hostName] : hosts.express
+if (!host) {
+  console.error(`--host must be one of: ${Object.keys(hosts).join(', ')}`)
+  process.exit(2)
+}
 const tty = process.stdout.isTTY
 const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
 const bold = paint(1)
@@ -29,9 +47,9 @@ const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map(
 
 async function main(): Promise<void> {
   const idp = await startDevIdp({ port: serve ? 9000 : 0 })
-  const server = await startExampleServer({
+  const server = await host.start({
     port: serve ? 3000 : 0,
-    auth: { issuer: idp.issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'] },
+    auth: { issuer: idp.issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy },
   })
   // The CIMD run needs the client's metadata document on an https URL; this local server hosts it and the
   // dev IdP maps the demo's https host to it (see `cimdHosts`).
@@ -51,7 +69,7 @@ async function main(): Promise<void> {
 
   say(bold('mcp-oauth demo: the MCP authorization flow, end to end'))
   detail('identity provider', `${idp.issuer}  (oidc-provider, user "demo")`)
-  detail('MCP server', `${server.url}  (Express + @mcp-oauth/express)`)
+  detail('MCP server', `${server.url}  (${host.label})`)
   detail('MCP client', '@modelcontextprotocol/sdk Client + StreamableHTTPClientTransport')
 
   let ok = true
@@ -86,6 +104,11 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
       detail('request', `${e.method} ${e.url}`)
       detail('status', String(e.status))
       detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
+    } else if (e.kind === 'mcp' && e.status === 403) {
+      detail('tools/call', 'deploy  (policy: tools.deploy = ["mcp:admin"])')
+      detail('status', String(e.status))
+      detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
+      detail('the client', 'asks the IdP again, for the scopes in the challenge')
     } else if (e.kind === 'protected-resource-metadata' && e.status === 200 && !shownPrm) {
       shownPrm = true
       step(2, 'Discovery: protected resource metadata (RFC 9728), then authorization server metadata')
@@ -154,8 +177,20 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
   detail('tools/call', 'whoami')
   say(json(who))
   const registered = flow.exchanges.some((e) => e.kind === 'registration')
+  let steppedUp = true
+  if (mode === 'DCR') {
+    // Step-up: `deploy` needs mcp:admin (the example policy), which the first token does not carry.
+    say(`\n${bold(cyan('Step-up'))} ${bold('A tool that needs more: the server answers 403 insufficient_scope, the client re-authorizes')}`)
+    const seen = flow.exchanges.length
+    const deployed = await flow.callTool('deploy', { service: 'billing' })
+    const forbidden = flow.exchanges.slice(seen).find((e) => e.kind === 'mcp' && e.status === 403)
+    const text = deployed.content[0]?.type === 'text' ? deployed.content[0].text : ''
+    say(`\n${bold(cyan('Step-up'))} ${bold('The retried call succeeds with the wider token')}`)
+    detail('tools/call', `deploy → ${text}`)
+    steppedUp = forbidden !== undefined && !deployed.isError && text.startsWith('deployed')
+  }
   await flow.close()
-  const good = who !== null && who.resource === serverUrl && (who.scopes ?? []).includes('mcp:tools')
+  const good = steppedUp && who !== null && who.resource === serverUrl && (who.scopes ?? []).includes('mcp:tools')
     && (mode === 'CIMD' ? who.clientId === cimdUrl && !registered : registered)
   detail('result', good ? green('ok') : 'unexpected')
   return good

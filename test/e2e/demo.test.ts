@@ -1,0 +1,20 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const run = promisify(execFile)
+
+describe('the README demo', () => {
+  it.each(['express', 'fastify'])('prints every step and exits 0 (--host %s)', async (host) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/src/main.ts', '--host', host], { cwd: root, timeout: 60_000 })
+    for (const step of ['Step 1', 'Step 2', 'Step 3', 'Step 4', 'Step 5', 'Step 6', 'Step-up', 'Client ID Metadata Document', 'The flow worked']) {
+      expect(stdout).toContain(step)
+    }
+    expect(stdout).toMatch(/code_challenge_method\s+S256/)
+    expect(stdout).toMatch(/WWW-Authenticate\s+Bearer resource_metadata="/)
+    // The token itself is never printed: only its first characters and its decoded claims.
+    expect(stdout).not.toMatch(/eyJ[\w-]{20,}\.eyJ[\w-]{20,}\./)
+  }, 90_000)
+})
