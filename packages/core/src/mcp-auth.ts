@@ -17,6 +17,8 @@ import { AuthorizationServerDiscovery } from './rfc8414.js'
 import { assertAccessTokenShape, peekJwt, verifyJwtAccessToken } from './rfc9068.js'
 import { metadataRoutes, type MetadataRoutes } from './rfc9728.js'
 import { authorizationServerMetadataUrls } from './resource-uri.js'
+import { createMirror } from './rfc8414-mirror.js'
+import { forwardedParts } from './public-url.js'
 import { hashToken } from './token-hash.js'
 import { jsonRpcRequests, policyNeeds, staticScopes, toolAllowed, type PolicyRequest } from './policy.js'
 import { bindingOf, sameBinding } from './session-binding.js'
@@ -411,11 +413,31 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   const defaultChallengeScopes = (config.requiredScopes.length > 0 ? config.requiredScopes : config.scopesSupported)
     .filter((s) => s !== 'offline_access')
 
-  function metadataPlainResponse(request: RequestLike): PlainResponse | undefined {
-    const path = pathOf(request.url)
+  function prmResponse(method: string, path: string): PlainResponse | undefined {
     if (!routes.paths.has(path) && !(path.endsWith('/') && routes.paths.has(path.slice(0, -1)))) return undefined
-    return routes.respond(request.method)
+    return routes.respond(method)
   }
+
+  /** The path the client used: behind a trusted proxy, with the prefix the proxy stripped put back. */
+  function publicPath(request: RequestLike): string {
+    const path = pathOf(request.url)
+    return config.trustProxy ? forwardedParts(request).prefix + path : path
+  }
+
+  function metadataPlainResponse(request: RequestLike): PlainResponse | undefined {
+    try {
+      return prmResponse(request.method, publicPath(request))
+    } catch {
+      return undefined
+    }
+  }
+
+  let mirrorDiscovery: AuthorizationServerDiscovery | undefined
+  const mirror = config.mirror && createMirror(config.mirror, () => {
+    const only = issuers.values().next().value!
+    mirrorDiscovery ??= only.discovery ?? new AuthorizationServerDiscovery(only.config.issuer, authorizationServerMetadataUrls(only.config.issuer), fetchOptions, emit, allowInsecure)
+    return mirrorDiscovery
+  }, config.retryAfter)
 
   function report(err: unknown): never {
     if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
@@ -437,9 +459,16 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   }
 
   async function handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome> {
-    const metadata = metadataPlainResponse(request)
+    let path: string
+    try {
+      path = publicPath(request)
+    } catch (err) {
+      return { type: 'respond', response: errorPlainResponse(err), ...(err instanceof McpAuthError ? { error: err } : {}) }
+    }
+    const metadata = prmResponse(request.method, path)
     if (metadata) return { type: 'respond', response: metadata }
-    if (!opts?.protect && !isProtected(pathOf(request.url))) return { type: 'next' }
+    if (mirror?.paths.has(path)) return { type: 'respond', response: await mirror.respond(request.method) }
+    if (!opts?.protect && !isProtected(path)) return { type: 'next' }
     if (isPreflight(request)) return { type: 'next' }
     const policy = config.policy
     const requests = policy && opts?.body !== undefined ? jsonRpcRequests(opts.body) : []
@@ -531,7 +560,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     verifyAccessToken,
     metadataResponse: async (request) => {
       const plain = metadataPlainResponse(request)
-      return plain && toResponse(plain)
+      if (plain) return toResponse(plain)
+      if (mirror?.paths.has(pathOf(request.url))) return toResponse(await mirror.respond(request.method))
+      return undefined
     },
     errorResponse: (error, opts) => toResponse(errorPlainResponse(error, opts)),
     errorPlainResponse,

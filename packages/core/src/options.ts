@@ -3,6 +3,7 @@ import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
 import { resolvePolicy, type McpPolicy, type ResolvedPolicy } from './policy.js'
 import { MemorySessionStore, type SessionStore } from './session-binding.js'
+import type { AuthorizationServerMetadataMirror } from './rfc8414-mirror.js'
 import { canonicalResource, checkHttpsUri, equivalentAudiences, protectedResourceMetadataUrl, type UriProblem } from './resource-uri.js'
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, RFC 9068 §4). Never `none`, never HMAC. */
@@ -117,6 +118,17 @@ export interface McpAuthOptions {
    * `{ store }` to share bindings between instances.
    */
   sessionBinding?: boolean | { store?: SessionStore }
+  /**
+   * Mirror the issuer's RFC 8414 metadata on this server's origin (for 2025-03-26 clients), optionally
+   * patched. Default: on when exactly one issuer is configured. See the README for what it can and cannot fix.
+   */
+  authorizationServerMetadata?: boolean | AuthorizationServerMetadataMirror
+  /**
+   * Trust `Forwarded` / `X-Forwarded-Proto`, `-Host` and `-Prefix` from a reverse proxy, so a proxy that strips
+   * a path prefix still leaves the resource's path protected and its metadata served. Malformed values are
+   * refused with 400. Default false: only turn it on behind a proxy that sets (and overwrites) these headers.
+   */
+  trustProxy?: boolean
 }
 
 /** One issuer, resolved. */
@@ -166,13 +178,15 @@ export interface ResolvedOptions {
   resourceTosUri: string | undefined
   policy: ResolvedPolicy | undefined
   sessionStore: SessionStore | undefined
+  mirror: AuthorizationServerMetadataMirror | undefined
+  trustProxy: boolean
 }
 
 const KNOWN_OPTIONS = new Set<string>([
   'resource', 'issuer', 'authorizationServers', 'scopesSupported', 'requiredScopes', 'introspection', 'tokenFormat',
   'verify', 'algorithms', 'clockTolerance', 'maxTokenLength', 'cache', 'timeout', 'jwks', 'retryAfter', 'fetch',
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
-  'policy', 'sessionBinding',
+  'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy',
 ])
 const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim'])
 const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
@@ -387,6 +401,16 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     sessionStore = store
   } else fail('sessionBinding', 'must be true, false or { store }.')
 
+  let mirror: AuthorizationServerMetadataMirror | undefined
+  const m = options.authorizationServerMetadata
+  if (m === undefined) mirror = issuers.length === 1 ? {} : undefined
+  else if (m === true || (typeof m === 'object' && m !== null && m.enabled !== false)) {
+    if (issuers.length !== 1) fail('authorizationServerMetadata', `mirrors one issuer's metadata, and ${issuers.length} are configured; remove it or configure one issuer.`)
+    mirror = m === true ? {} : m
+    if (mirror.patch !== undefined && typeof mirror.patch !== 'function') fail('authorizationServerMetadata.patch', 'must be a function (metadata) => metadata.')
+  } else if (m !== false && !(typeof m === 'object' && m !== null)) fail('authorizationServerMetadata', 'must be true, false or { openid?, supportsPkceS256?, patch? }.')
+  if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') fail('trustProxy', 'must be true or false.')
+
   const metadataUrl = protectedResourceMetadataUrl(resource)
   return {
     resource,
@@ -416,5 +440,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     resourceTosUri: optionalUrl(options.resourceTosUri, 'resourceTosUri', allowInsecure),
     policy: resolvePolicy(options.policy),
     sessionStore,
+    mirror,
+    trustProxy: options.trustProxy === true,
   }
 }

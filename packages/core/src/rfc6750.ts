@@ -96,7 +96,9 @@ export function buildChallenge(params: {
 }): string {
   const parts: string[] = []
   if (params.error) parts.push(`error="${challengeValue(params.error)}"`)
-  if (params.description) parts.push(`error_description="${challengeValue(params.description)}"`)
+  // No "=" in the free text: the SDK client finds parameters with an unanchored `name=` regex, so "scope=x" or
+  // "resource_metadata=…" inside the description would be read as the real parameter.
+  if (params.description) parts.push(`error_description="${challengeValue(params.description).replace(/=/g, '')}"`)
   parts.push(`resource_metadata="${challengeValue(params.resourceMetadata)}"`)
   const scope = params.scope ? scopeTokens(params.scope) : []
   if (scope.length > 0) parts.push(`scope="${scope.join(' ')}"`)

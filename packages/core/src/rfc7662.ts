@@ -141,5 +141,6 @@ export function checkIntrospectionResponse(result: Record<string, unknown>, targ
   }
   assertNotSenderConstrained(result)
   optionalString(result, 'sub')
+  optionalString(result, 'jti')
   return result
 }

@@ -46,6 +46,8 @@ export function peekJwt(token: string): PeekedJwt | undefined {
   const first = token.indexOf('.')
   const second = first < 0 ? -1 : token.indexOf('.', first + 1)
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined
+  // RFC 7515 §2: no padding. jose's decoder would accept "sig==", giving one token many spellings (and cache keys).
+  if (!B64URL.test(token.slice(second + 1))) return undefined
   const header = decodeSegment(token.slice(0, first))
   if (!header || typeof header.alg !== 'string') return undefined
   const payload = decodeSegment(token.slice(first + 1, second))
@@ -109,6 +111,7 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
   }
   optionalNumericDate(payload, 'nbf')
   optionalString(payload, 'sub')
+  optionalString(payload, 'jti')
   readAudience(payload)
   if (check.audienceClaim && check.audienceClaim !== 'aud') {
     const values = readAudience(payload, check.audienceClaim)
@@ -132,6 +135,8 @@ function mapJoseError(err: unknown): McpAuthError {
       case 'aud':
         return new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource', { cause: err })
       case 'nbf':
+        // jose reports a non-numeric nbf under the same claim, with reason "invalid".
+        if (err.reason !== 'check_failed') return new McpAuthError('ERR_TOKEN_CLAIM', 'The nbf claim must be a NumericDate', { cause: err })
         return new McpAuthError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet', { cause: err })
       default:
         return new McpAuthError('ERR_TOKEN_CLAIM', `The ${err.claim.replace(/[^a-z_]/gi, '')} claim is missing or invalid`, { cause: err })
