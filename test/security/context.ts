@@ -85,7 +85,7 @@ export interface HostileContext {
   /** Seconds, fixed when the case starts. */
   now: number
   /** A correctly signed access token for this resource; `claims` override the defaults (`undefined` removes one). */
-  token(claims?: JWTPayload, header?: Record<string, unknown>): Promise<string>
+  token(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   /** Sign exact header and payload (objects or JSON text) with the issuer's ES256 key. */
   raw(header: Record<string, unknown> | string, payload: Record<string, unknown> | string): Promise<string>
   /** Sign exact bytes (for encodings JSON.stringify cannot produce). */
@@ -157,7 +157,7 @@ export function makeContext(idp: TestIssuer, attacker: Attacker): HostileContext
     resource: RESOURCE,
     now,
     claims,
-    token: (extra = {}, header = {}) => idp.sign(claims(extra as Record<string, unknown>) as JWTPayload, { header, key }),
+    token: (extra = {}, header = {}) => idp.sign(claims(extra) as JWTPayload, { header, key }),
     raw: (header, payload) => rawBytes(typeof header === 'string' ? header : JSON.stringify(header), typeof payload === 'string' ? payload : JSON.stringify(payload)),
     rawBytes,
     bearer: (token, path = '/mcp') => ({ method: 'POST', path, headers: { authorization: `Bearer ${token}` } }),

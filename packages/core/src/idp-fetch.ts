@@ -6,6 +6,9 @@
 /** Largest body read from an IdP (metadata, JWKS, introspection). */
 export const MAX_IDP_BODY_BYTES = 512 * 1024
 
+/** Largest JSON-RPC body the fetch host reads for the policy (as `nodeJsonBody` on Node hosts). */
+export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
+
 /** Why an IdP request failed. Only used for events and for the 503 path; never shown to clients. */
 export class IdpUnavailable extends Error {
   override readonly name = 'IdpUnavailable'
@@ -17,7 +20,7 @@ export interface IdpFetchOptions {
 }
 
 /** Read a body up to `limit` bytes; throws past it, without buffering the rest. */
-export async function readLimited(response: Response, limit = MAX_IDP_BODY_BYTES): Promise<string> {
+export async function readLimited(response: Pick<Response, 'headers' | 'body'>, limit = MAX_IDP_BODY_BYTES): Promise<string> {
   const length = Number(response.headers.get('content-length'))
   if (Number.isFinite(length) && length > limit) {
     await response.body?.cancel().catch(() => {})

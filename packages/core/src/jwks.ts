@@ -6,7 +6,7 @@
  * Keys come only from the configured or discovered `jwks_uri`: the token's `jku`, `x5u`, `jwk` and `x5c`
  * headers are never read (RFC 8725 §3.10).
  */
-import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose'
+import { base64url, createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose'
 import { IdpUnavailable, limitedFetch, type IdpFetchOptions } from './idp-fetch.js'
 import type { EventSink } from './events.js'
 
@@ -21,6 +21,20 @@ export interface JwksSettings {
 /** Thrown when no key in the issuer's set matches the token: a token problem, not an IdP problem. */
 export class KeyNotFound extends Error {
   override readonly name = 'KeyNotFound'
+}
+
+/**
+ * Was the token issued (`iat`, at second precision) no earlier than `sinceMs`? A token without `iat` (RFC 9068
+ * requires it) gives no reason to wait, so it counts as no.
+ */
+function issuedSince(token: FlattenedJWSInput, sinceMs: number | undefined): boolean {
+  if (sinceMs === undefined) return false
+  try {
+    const iat = (JSON.parse(new TextDecoder().decode(base64url.decode(token.payload as string))) as { iat?: unknown }).iat
+    return typeof iat === 'number' && iat >= Math.floor(sinceMs / 1000)
+  } catch {
+    return false
+  }
 }
 
 export class IssuerKeys {
@@ -48,9 +62,18 @@ export class IssuerKeys {
   /** A jose key resolver for `jwtVerify`. Throws {@link KeyNotFound} or {@link IdpUnavailable}. */
   readonly resolve: KeyResolver = async (header, token) => {
     if (Date.now() < this.#downUntil) return this.#fromStale(header, token, 'endpoint failing, waiting before the next try')
+    const fetchedAt = this.#cache.uat
     try {
       return (await this.#remote(header, token)) as CryptoKey
     } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey && this.#cache.uat === fetchedAt && this.#remote.coolingDown
+        && issuedSince(token, fetchedAt)) {
+        // jose did not refetch (the last fetch is under `cooldown` old) and the token is newer than our key set,
+        // so its kid may be a key the IdP has just started signing with: "cannot validate yet" (503), not
+        // "invalid" (401, which makes clients throw good tokens away). A token older than our set cannot be
+        // signed by a key published after it, so that stays a 401. Floods still cost one fetch per cooldown.
+        throw new IdpUnavailable('unknown key id within the JWKS refetch cooldown')
+      }
       if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
         throw new KeyNotFound('no matching key', { cause: err })
       }
