@@ -6,7 +6,7 @@ import { authInfoExtra, type AuthInfo } from './auth-info.js'
 import { readClientId, readScopes, optionalString, optionalNumericDate } from './claims.js'
 import { McpAuthError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
-import { IdpUnavailable, type IdpFetchOptions } from './idp-fetch.js'
+import { IdpUnavailable, MAX_REQUEST_BODY_BYTES, readLimited, type IdpFetchOptions } from './idp-fetch.js'
 import { IssuerKeys } from './jwks.js'
 import { resolveOptions, type McpAuthOptions, type ResolvedIssuer, type ResolvedOptions } from './options.js'
 import { toResponse, type PlainResponse } from './plain-response.js'
@@ -21,7 +21,7 @@ import { createMirror } from './rfc8414-mirror.js'
 import { forwardedParts } from './public-url.js'
 import { hashToken } from './token-hash.js'
 import { jsonRpcRequests, policyNeeds, staticScopes, toolAllowed, type PolicyRequest } from './policy.js'
-import { bindingOf, sameBinding } from './session-binding.js'
+import { bindingOf, sameBinding, type SessionStore } from './session-binding.js'
 import { filterToolsListBody } from './jsonrpc-filter.js'
 import { interceptNodeResponse, type InterceptHooks, type NodeResponseLike } from './node-response.js'
 import { TokenCache } from './token-cache.js'
@@ -98,6 +98,9 @@ interface IssuerRuntime {
   keys: IssuerKeys | undefined
   keysPending: Promise<IssuerKeys> | undefined
 }
+
+/** Shared by every request without a JSON-RPC body to evaluate, instead of a new empty array each time. */
+const NO_REQUESTS: readonly PolicyRequest[] = Object.freeze([])
 
 const CORS_PREFLIGHT_HEADERS = {
   'access-control-allow-origin': '*',
@@ -303,20 +306,32 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     return info
   }
 
-  async function verifyAccessToken(token: string): Promise<AuthInfo> {
+  /** The cached result for `key` if it is still valid at `now`. Synchronous: this is the path most requests take. */
+  function cachedInfo(key: string, now: number): AuthInfo | undefined {
+    if (!tokenCache) return undefined
+    const hit = tokenCache.get(key, now, config.clockTolerance)
+    if (hit) {
+      emit?.({ type: 'cache', hit: true, cache: 'token' })
+      return hit.info
+    }
+    emit?.({ type: 'cache', hit: false, cache: 'token' })
+    return undefined
+  }
+
+  /**
+   * A cache hit comes back as the value itself, not a promise, so the hit path costs no promise and no
+   * microtask; everything else comes back as a promise.
+   */
+  function verifyToken(token: string): AuthInfo | Promise<AuthInfo> {
     const now = Math.floor(Date.now() / 1000)
     const hashed = hashToken(token)
-    const key = typeof hashed === 'string' ? hashed : await hashed
-    if (tokenCache) {
-      const hit = tokenCache.get(key, now, config.clockTolerance)
-      if (hit) {
-        emit?.({ type: 'cache', hit: true, cache: 'token' })
-        return hit.info
-      }
-      emit?.({ type: 'cache', hit: false, cache: 'token' })
-    }
+    if (typeof hashed !== 'string') return hashed.then((key) => cachedInfo(key, now) ?? verifyMiss(token, key, now))
+    return cachedInfo(hashed, now) ?? verifyMiss(token, hashed, now)
+  }
+
+  function verifyMiss(token: string, key: string, now: number): Promise<AuthInfo> {
     const known = inactive.get(key)
-    if (known) throw known
+    if (known) return Promise.reject(known)
     const pending = inFlight.get(key)
     if (pending) return pending
     const verification = verifyUncached(token, now).then(
@@ -341,6 +356,10 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     return verification
   }
 
+  async function verifyAccessToken(token: string): Promise<AuthInfo> {
+    return verifyToken(token)
+  }
+
   function checkScopes(info: AuthInfo, required: readonly string[]): void {
     if (required.length === 0) return
     const missing = required.filter((s) => !info.scopes.includes(s))
@@ -355,7 +374,8 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   async function authenticateLike(request: RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo> {
     const token = extractBearerToken(request, config.maxTokenLength)
     if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-    const info = await verifyAccessToken(token)
+    const verified = verifyToken(token)
+    const info = verified instanceof Promise ? await verified : verified
     checkScopes(info, opts?.scopes ?? config.requiredScopes)
     return info
   }
@@ -449,13 +469,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     return [...new Set([...a, ...b])]
   }
 
-  async function checkSession(request: RequestLike, info: AuthInfo): Promise<string | undefined> {
-    const sessionId = request.headers.get('mcp-session-id') ?? undefined
-    if (sessionId && config.sessionStore) {
-      const bound = await config.sessionStore.get(sessionId)
-      if (bound && !sameBinding(bound, bindingOf(info))) throw new McpAuthError('ERR_SESSION_MISMATCH', 'Session not found')
-    }
-    return sessionId
+  async function checkSession(sessionId: string, store: SessionStore, info: AuthInfo): Promise<void> {
+    const bound = await store.get(sessionId)
+    if (bound && !sameBinding(bound, bindingOf(info))) throw new McpAuthError('ERR_SESSION_MISMATCH', 'Session not found')
   }
 
   async function handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome> {
@@ -471,14 +487,15 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     if (!opts?.protect && !isProtected(path)) return { type: 'next' }
     if (isPreflight(request)) return { type: 'next' }
     const policy = config.policy
-    const requests = policy && opts?.body !== undefined ? jsonRpcRequests(opts.body) : []
+    const requests = policy && opts?.body !== undefined ? jsonRpcRequests(opts.body) : NO_REQUESTS
     // What this request needs from its path and, with a policy, from its JSON-RPC body (known before the token).
     let needs = opts?.scopes ?? config.requiredScopes
     if (policy) for (const r of requests) needs = union(needs, staticScopes(policy, r))
     try {
       const token = extractBearerToken(request, config.maxTokenLength)
       if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-      const info = await verifyAccessToken(token)
+      const verified = verifyToken(token)
+      const info = verified instanceof Promise ? await verified : verified
       if (policy?.check && requests.length > 0) {
         const decided = await policyNeeds(policy, requests, info)
         needs = union(needs, decided.scopes)
@@ -487,7 +504,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
         }
       }
       checkScopes(info, needs)
-      const sessionId = await checkSession(request, info)
+      const sessionId = request.headers.get('mcp-session-id') ?? undefined
+      // Only a request that names a session pays for the store lookup (and its await).
+      if (sessionId && config.sessionStore) await checkSession(sessionId, config.sessionStore, info)
       if (emit) {
         const extra = authInfoExtra(info)
         emit({ type: 'authenticated', clientId: info.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
@@ -522,14 +541,26 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   }
 
   const fetchPreflight = { status: 204, headers: CORS_PREFLIGHT_HEADERS, body: '' }
+  const tooLarge: PlainResponse = {
+    status: 413,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: '{"error":"invalid_request","error_description":"The request body is too large"}',
+  }
 
   async function fetchHandler(request: Request, handler: Parameters<McpAuth['fetch']>[0]): Promise<Response> {
     let body: unknown
     let forward = request
-    const type = request.headers.get('content-type') ?? ''
+    // Media types are case-insensitive (RFC 9110 §8.3.1): a body skipped here is a body the policy never sees.
+    const type = (request.headers.get('content-type') ?? '').toLowerCase()
     if (config.policy && request.method === 'POST' && type.includes('json') && metadataPlainResponse(request) === undefined) {
-      // Read the body once: the policy sees it, the handler gets it parsed and a fresh, unread Request.
-      const text = await request.text()
+      // Read the body once, and at most MAX_REQUEST_BODY_BYTES of it: the policy sees it, the handler gets it
+      // parsed and a fresh, unread Request.
+      let text: string
+      try {
+        text = await readLimited(request, MAX_REQUEST_BODY_BYTES)
+      } catch {
+        return toResponse(tooLarge)
+      }
       try {
         body = JSON.parse(text)
       } catch {

@@ -4,6 +4,7 @@
  * header rules.
  */
 import type { RequestLike } from './rfc6750.js'
+import { MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES } from './idp-fetch.js'
 
 export interface NodeRequestLike {
   method?: string | undefined
@@ -56,8 +57,6 @@ export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
   }
 }
 
-/** Largest JSON-RPC body read for the policy (the MCP transport has its own, similar cap). */
-const MAX_BODY_BYTES = 4 * 1024 * 1024
 
 /**
  * The JSON body for the policy, read once. When the framework already parsed it, that is used; otherwise the
@@ -68,7 +67,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024
 export async function nodeJsonBody(req: NodeRequestLike & AsyncIterable<unknown> & { _body?: boolean; complete?: boolean; readableEnded?: boolean }): Promise<unknown> {
   if (req.body !== undefined) return req.body
   if ((req.method ?? 'GET') !== 'POST') return undefined
-  const type = String(req.headers['content-type'] ?? '')
+  // Media types are case-insensitive (RFC 9110 §8.3.1): a body skipped here is a body the policy never sees.
+  const type = String(req.headers['content-type'] ?? '').toLowerCase()
   if (!type.includes('json') || req.readableEnded) return undefined
   const chunks: Uint8Array[] = []
   let size = 0

@@ -6,11 +6,20 @@
 
 type SyncHash = (token: string) => string
 
+interface NodeCrypto {
+  /** One-shot digest (Node ≥ 20.12): no Hash object per call. */
+  hash?: (alg: string, data: string, outputEncoding: 'base64url') => string
+  createHash?: (alg: string) => { update(s: string): { digest(enc: 'base64url'): string } }
+}
+
 function nodeHash(): SyncHash | undefined {
   // Feature-detect Node's synchronous hash without importing node: modules, so the core still loads on
   // Workers, Deno and browsers, which take the WebCrypto path.
   const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
-  const crypto = getBuiltin?.('node:crypto') as { createHash?: (alg: string) => { update(s: string): { digest(enc: 'base64url'): string } } } | undefined
+  const crypto = getBuiltin?.('node:crypto') as NodeCrypto | undefined
+  // This runs on every request (it is the cache key): the one-shot hash takes about half the time of createHash.
+  const hash = crypto?.hash
+  if (hash) return (token) => hash('sha256', token, 'base64url')
   const createHash = crypto?.createHash
   return createHash ? (token) => createHash('sha256').update(token).digest('base64url') : undefined
 }
