@@ -17,4 +17,11 @@ describe('the README demo', () => {
     // The token itself is never printed: only its first characters and its decoded claims.
     expect(stdout).not.toMatch(/eyJ[\w-]{20,}\.eyJ[\w-]{20,}\./)
   }, 90_000)
+
+  it.each([['keycloak', '/realms/mcp'], ['logto', '/oidc']])('runs with the dev IdP shaped like %s and the server configured with its profile', async (profile, issuerPath) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/src/main.ts', '--profile', profile], { cwd: root, timeout: 60_000 })
+    expect(stdout).toContain(`IdP profile            ${profile}(`)
+    expect(stdout).toMatch(new RegExp(`"iss": "http://127\\.0\\.0\\.1:\\d+${issuerPath}"`))
+    expect(stdout).toContain('The flow worked')
+  }, 90_000)
 })

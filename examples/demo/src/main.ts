@@ -5,10 +5,12 @@
  *   pnpm demo                       run the flow (DCR, then CIMD) and exit 0 when it worked
  *   pnpm demo --serve               keep the IdP and the server running for the MCP Inspector
  *   pnpm demo --host fastify        the same flow against another example: express (default), fastify, node, web
+ *   pnpm demo --profile keycloak    the dev IdP shaped like a Keycloak realm (or `logto`), the server configured with that profile
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeJwt } from 'jose'
+import { keycloak, logto, type AuthorizationServerOptions } from '@mcp-oauth/core'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { startExampleServer as startExpress } from '@mcp-oauth/example-express'
 import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
@@ -32,6 +34,17 @@ if (!host) {
   console.error(`--host must be one of: ${Object.keys(hosts).join(', ')}`)
   process.exit(2)
 }
+// The dev IdP mounted where the real IdP puts its issuer, and the server configured with that IdP's profile.
+const profiles = {
+  keycloak: { issuerPath: '/realms/mcp', label: "keycloak({ url, realm: 'mcp' })", servers: (url: string) => [keycloak({ url, realm: 'mcp' })] },
+  logto: { issuerPath: '/oidc', label: 'logto({ endpoint })', servers: (url: string) => [logto({ endpoint: url })] },
+} satisfies Record<string, { issuerPath: string; label: string; servers: (url: string) => AuthorizationServerOptions[] }>
+const profileName = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] ?? '' : undefined
+const profile = profileName === undefined ? undefined : profiles[profileName as keyof typeof profiles]
+if (profileName !== undefined && !profile) {
+  console.error(`--profile must be one of: ${Object.keys(profiles).join(', ')}`)
+  process.exit(2)
+}
 const tty = process.stdout.isTTY
 const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
 const bold = paint(1)
@@ -46,10 +59,10 @@ const detail = (label: string, value: string) => say(`  ${dim(label.padEnd(22))}
 const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `      ${l}`).join('\n')
 
 async function main(): Promise<void> {
-  const idp = await startDevIdp({ port: serve ? 9000 : 0 })
+  const idp = await startDevIdp({ port: serve ? 9000 : 0, ...(profile ? { issuerPath: profile.issuerPath } : {}) })
   const server = await host.start({
     port: serve ? 3000 : 0,
-    auth: { issuer: idp.issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy },
+    auth: { ...(profile ? { authorizationServers: profile.servers(idp.url) } : { issuer: idp.issuer }), scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy },
   })
   // The CIMD run needs the client's metadata document on an https URL; this local server hosts it and the
   // dev IdP maps the demo's https host to it (see `cimdHosts`).
@@ -69,6 +82,7 @@ async function main(): Promise<void> {
 
   say(bold('mcp-oauth demo: the MCP authorization flow, end to end'))
   detail('identity provider', `${idp.issuer}  (oidc-provider, user "demo")`)
+  if (profile) detail('IdP profile', `${profile.label}  (the dev IdP mimics ${profileName}'s issuer and key set URL)`)
   detail('MCP server', `${server.url}  (${host.label})`)
   detail('MCP client', '@modelcontextprotocol/sdk Client + StreamableHTTPClientTransport')
 

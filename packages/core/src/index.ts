@@ -24,3 +24,7 @@ export { MemorySessionStore } from './session-binding.js'
 export type { SessionStore, SessionBinding } from './session-binding.js'
 export type { NodeResponseLike } from './node-response.js'
 export type { AuthorizationServerMetadataMirror } from './rfc8414-mirror.js'
+export { keycloak, auth0, entra, okta, cognito, workos, logto, google, github } from './profiles/index.js'
+export type {
+  KeycloakOptions, Auth0Options, EntraOptions, OktaOptions, CognitoOptions, WorkOSOptions, LogtoOptions, GoogleOptions, GitHubOptions, VerifierProfile,
+} from './profiles/index.js'

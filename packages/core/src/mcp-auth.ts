@@ -346,7 +346,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
       },
       (err: unknown) => {
         if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE') {
-          const ttl = Math.min(...introspectingIssuers.map((i) => i.config.introspection!.inactiveCacheTtl))
+          // Only introspection answers are remembered (a custom verifier's refusals are its own business).
+          const ttls = introspectingIssuers.map((i) => i.config.introspection!.inactiveCacheTtl)
+          const ttl = config.verify || ttls.length === 0 ? 0 : Math.min(...ttls)
           if (ttl > 0) inactive.set(key, err, { ttl: ttl * 1000 })
         }
         throw err
