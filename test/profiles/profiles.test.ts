@@ -192,6 +192,17 @@ describe('entra', () => {
     expect(await refusal(auth, await e.graphToken())).toBe('ERR_TOKEN_AUDIENCE')
   })
 
+  it('appIdUri: short scopes in scp read in the form clients request, so one form serves challenge and check', async () => {
+    const auth = createMcpAuth({
+      resource: 'https://mcp.example.com/mcp',
+      authorizationServers: [entra({ tenantId: e.tenantId, audience: e.apiClientId, authorityHost: e.authorityHost, appIdUri: `api://${e.apiClientId}` })],
+      requiredScopes: [`api://${e.apiClientId}/tools.call`],
+    })
+    const info = await auth.authenticate(new Request('https://mcp.example.com/mcp', { method: 'POST', headers: { authorization: `Bearer ${await e.accessTokenV2()}` } }))
+    expect(info.scopes).toEqual([`api://${e.apiClientId}/tools.read`, `api://${e.apiClientId}/tools.call`])
+    expect(() => entra({ tenantId: e.tenantId, audience: e.apiClientId, appIdUri: 'tools' })).toThrow(McpAuthConfigError)
+  })
+
   it('both versions at once: the v2 issuer first, so the metadata sends clients to the login host', async () => {
     const auth = withServers(v2(), v1())
     await auth.verifyAccessToken(await e.accessTokenV2())
@@ -248,6 +259,10 @@ describe('cognito', () => {
     expect(await refusal(auth, await c.idToken())).toBe('ERR_TOKEN_TYPE')
     // No at_hash: the ID token carries the client in aud and has no client_id, so the audience check refuses it.
     expect(await refusal(auth, await c.idToken({ atHash: false }))).toBe('ERR_TOKEN_AUDIENCE')
+  })
+
+  it('requires token_use "access" (requiredClaims): a token of the right client saying otherwise is refused', async () => {
+    expect(await refusal(withServers(profile()), await c.accessToken({ tokenUse: 'id' }))).toBe('ERR_TOKEN_CLAIM')
   })
 })
 

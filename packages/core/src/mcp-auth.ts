@@ -295,10 +295,15 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
 
   function toAuthInfo(token: string, claims: Record<string, unknown>, issuer: ResolvedIssuer, verifiedBy: 'jwt' | 'introspection'): AuthInfo {
     const exp = optionalNumericDate(claims, 'exp')
+    for (const [name, value] of issuer.requiredClaims) {
+      if (claims[name] !== value) throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name.replace(/[^\w-]/g, '')} claim does not have the value this server requires`)
+    }
+    const prefix = issuer.scopePrefix
+    const scopes = readScopes(claims, issuer.scopeClaims)
     const info: AuthInfo = {
       token,
       clientId: readClientId(claims, issuer.clientIdClaims),
-      scopes: readScopes(claims, issuer.scopeClaims),
+      scopes: prefix ? scopes.map((s) => (s.startsWith(prefix) ? s : prefix + s)) : scopes,
       resource: resourceUrl,
       extra: { subject: optionalString(claims, 'sub'), issuer: issuer.issuer, claims, verifiedBy },
     }

@@ -54,6 +54,14 @@ export interface AuthorizationServerOptions {
    * whose access tokens have no `aud` (AWS Cognito: `'client_id'`); the profile helpers set it.
    */
   audienceClaim?: string
+  /**
+   * Read the token's scopes with this prefix, so `requiredScopes`, the policy and the challenges can all use the
+   * form clients request. Entra ID: clients ask for `api://<app>/tools.call`, tokens carry `tools.call`; with
+   * `scopePrefix: 'api://<app>/'` the token's scopes read `api://<app>/tools.call`. Default: none.
+   */
+  scopePrefix?: string
+  /** Claims every token of this issuer must carry with exactly these values, e.g. `{ token_use: 'access' }` (Cognito). */
+  requiredClaims?: Record<string, string | number | boolean>
 }
 
 /** A function that verifies a token itself; return {@link AuthInfo} or throw (any throw becomes 401 `invalid_token`, an `McpAuthError` keeps its code). */
@@ -138,6 +146,8 @@ export interface ResolvedIssuer {
   audienceClaim: string
   scopeClaims: string[]
   clientIdClaims: string[]
+  scopePrefix: string
+  requiredClaims: ReadonlyArray<readonly [string, string | number | boolean]>
   jwksUri: string | undefined
   introspection: ResolvedIntrospection | undefined
   algorithms: string[]
@@ -188,7 +198,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
   'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy',
 ])
-const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim'])
+const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim', 'scopePrefix', 'requiredClaims'])
 const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
   'clientId', 'clientSecret', 'privateKey', 'authMethod', 'endpoint', 'cacheTtl', 'inactiveCacheTtl',
 ])
@@ -329,10 +339,20 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     const claimName = (s: string) => /^[\x21-\x7E]+$/.test(s)
     const audienceClaim = as.audienceClaim ?? 'aud'
     if (typeof audienceClaim !== 'string' || !claimName(audienceClaim)) fail(`${where}audienceClaim`, 'must be a claim name, e.g. "aud".')
+    if (as.scopePrefix !== undefined && (typeof as.scopePrefix !== 'string' || !SCOPE_TOKEN.test(as.scopePrefix))) {
+      fail(`${where}scopePrefix`, 'must be a string without spaces, quotes or backslashes, e.g. "api://mcp-server/".')
+    }
+    const required = as.requiredClaims ?? {}
+    if (typeof required !== 'object' || required === null || Array.isArray(required)
+      || !Object.values(required).every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
+      fail(`${where}requiredClaims`, 'must map claim names to exact string, number or boolean values, e.g. { token_use: "access" }.')
+    }
     issuers.push({
       issuer: as.issuer,
       audiences: audience,
       audienceClaim,
+      scopePrefix: as.scopePrefix ?? '',
+      requiredClaims: Object.entries(required),
       scopeClaims: as.scopeClaims === undefined ? ['scope', 'scp'] : stringList(as.scopeClaims, `${where}scopeClaims`, claimName, 'write claim names like "scope"'),
       clientIdClaims: as.clientIdClaims === undefined ? ['client_id', 'azp'] : stringList(as.clientIdClaims, `${where}clientIdClaims`, claimName, 'write claim names like "client_id"'),
       jwksUri: optionalUrl(as.jwksUri, `${where}jwksUri`, allowInsecure),

@@ -21,7 +21,7 @@ export interface CognitoEmulation {
   userPoolId: string
   issuer: string
   clientId: string
-  accessToken(opts?: { clientId?: string; scope?: string }): Promise<string>
+  accessToken(opts?: { clientId?: string; scope?: string; tokenUse?: string }): Promise<string>
   /** An ID token; `at_hash` is there when it was issued with an access token (code flow). */
   idToken(opts?: { atHash?: boolean }): Promise<string>
   close(): Promise<void>
@@ -61,11 +61,11 @@ export async function startCognito(): Promise<CognitoEmulation> {
     userPoolId,
     issuer,
     clientId,
-    accessToken: ({ clientId: cid = clientId, scope = 'openid https://mcp.example.com/tools.read' } = {}) => {
+    accessToken: ({ clientId: cid = clientId, scope = 'openid https://mcp.example.com/tools.read', tokenUse = 'access' } = {}) => {
       const t = now()
       return sign(key, {}, {
         sub: user.sub, 'cognito:groups': ['mcp-users'], iss: issuer, version: 2, client_id: cid, origin_jti: uuid(), event_id: uuid(),
-        token_use: 'access', scope, auth_time: t - 5, exp: t + 3600, iat: t, jti: uuid(), username: user.username,
+        token_use: tokenUse, scope, auth_time: t - 5, exp: t + 3600, iat: t, jti: uuid(), username: user.username,
       })
     },
     idToken: ({ atHash = true } = {}) => {

@@ -53,5 +53,7 @@ export function cognito(options: CognitoOptions): AuthorizationServerOptions {
     scopeClaims: ['scope'],
     clientIdClaims: ['client_id'],
     algorithms: ['RS256'],
+    // Cognito's ID tokens are signed by the same keys; only access tokens say token_use "access".
+    requiredClaims: { token_use: 'access' },
   }
 }

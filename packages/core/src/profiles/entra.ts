@@ -19,9 +19,15 @@ export interface EntraOptions {
   authorityHost?: string
   /** The host in v1 tokens' `iss`. Default `https://sts.windows.net`; Azure China: `https://sts.chinacloudapi.cn`. Also for local emulations. */
   v1IssuerHost?: string
+  /**
+   * The API's App ID URI (`api://<client id>` or a custom one). When given, the token's short scopes
+   * (`tools.call`) read as the form clients request (`api://<client id>/tools.call`), so `requiredScopes`, the
+   * policy and the challenges can all be written in that form. Default: none (scopes read as in the token).
+   */
+  appIdUri?: string
 }
 
-const KNOWN = ['tenantId', 'audience', 'version', 'authorityHost', 'v1IssuerHost']
+const KNOWN = ['tenantId', 'audience', 'version', 'authorityHost', 'v1IssuerHost', 'appIdUri']
 const MULTI_TENANT = new Set(['common', 'organizations', 'consumers'])
 
 /**
@@ -63,7 +69,13 @@ export function entra(options: EntraOptions): AuthorizationServerOptions {
     }
   }
   const authority = originOf(o.authorityHost ?? 'https://login.microsoftonline.com', 'entra().authorityHost', '"https://login.microsoftonline.com"')
-  const common = { audience: audienceValue(audience), scopeClaims: ['scp', 'roles'], algorithms: ['RS256'] }
+  if (o.appIdUri !== undefined && (typeof o.appIdUri !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(o.appIdUri))) {
+    fail('entra().appIdUri', `${JSON.stringify(o.appIdUri)} is not an App ID URI; write it as in the app registration's "Expose an API" page, e.g. "api://6e74172b-be56-4843-9ff4-e66a39bb12e3".`)
+  }
+  const common = {
+    audience: audienceValue(audience), scopeClaims: ['scp', 'roles'], algorithms: ['RS256'],
+    ...(o.appIdUri ? { scopePrefix: `${String(o.appIdUri).replace(/\/$/, '')}/` } : {}),
+  }
   if (version === 2) {
     return { issuer: `${authority}/${tenantId}/v2.0`, jwksUri: `${authority}/${tenantId}/discovery/v2.0/keys`, clientIdClaims: ['azp'], ...common }
   }
