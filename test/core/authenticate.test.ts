@@ -254,6 +254,15 @@ describe('the verified-token cache', () => {
     expect(cacheEvents.map((e) => (e as { hit: boolean }).hit)).toEqual([false, true, true, true, true])
   })
 
+  it('the cached AuthInfo is frozen, so one handler cannot change what the next request sees', async () => {
+    const { auth } = make()
+    const token = await idp.sign({ aud: RESOURCE, scope: 'mcp:tools' })
+    const first = await auth.authenticate(request(`Bearer ${token}`))
+    expect(() => (first.scopes as string[]).push('mcp:admin')).toThrow(TypeError)
+    expect(() => { (first as { clientId: string }).clientId = 'x' }).toThrow(TypeError)
+    expect((await auth.authenticate(request(`Bearer ${token}`))).scopes).toEqual(['mcp:tools'])
+  })
+
   it('an entry never outlives exp: it is re-checked on every hit', async () => {
     const { auth } = make()
     const exp = Math.floor(Date.now() / 1000) + 30

@@ -99,6 +99,12 @@ interface IssuerRuntime {
   keysPending: Promise<IssuerKeys> | undefined
 }
 
+function freezeAuthInfo(info: AuthInfo): AuthInfo {
+  Object.freeze(info.scopes)
+  if (info.extra) Object.freeze(info.extra)
+  return Object.freeze(info)
+}
+
 /** Shared by every request without a JSON-RPC body to evaluate, instead of a new empty array each time. */
 const NO_REQUESTS: readonly PolicyRequest[] = Object.freeze([])
 
@@ -340,7 +346,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     const pending = inFlight.get(key)
     if (pending) return pending
     const verification = verifyUncached(token, now).then(
-      (info) => {
+      (verified) => {
+        // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
+        const info = freezeAuthInfo(verified)
         if (tokenCache) {
           const extra = authInfoExtra(info)
           const nbf = extra.claims?.nbf
