@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { McpAuthOptions } from '@mcp-oauth/express'
+import { examplePolicy } from './tools.js'
 
 export interface ExampleServerOptions {
   /** Options for mcp-oauth; `resource` is filled in from the listening port when omitted. */
@@ -48,4 +49,18 @@ export async function listenExample(options: ExampleServerOptions, attach: Attac
     throw err
   }
   return { url, resource, server, close }
+}
+
+/**
+ * Run an example from the command line: `ISSUER` (default the dev IdP at http://127.0.0.1:9000) and `PORT`
+ * (default 3000), with the example policy (every tool needs mcp:tools, `deploy` also mcp:admin).
+ */
+export async function runExampleFromEnv(start: (options: ExampleServerOptions) => Promise<ExampleServer>): Promise<ExampleServer> {
+  const issuer = process.env.ISSUER ?? 'http://127.0.0.1:9000'
+  const server = await start({
+    port: Number(process.env.PORT ?? 3000),
+    auth: { issuer, scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy },
+  })
+  console.log(`MCP server: ${server.url} (tokens from ${issuer})`)
+  return server
 }

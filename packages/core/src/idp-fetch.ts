@@ -40,6 +40,11 @@ export async function readLimited(response: Pick<Response, 'headers' | 'body'>, 
     }
     chunks.push(value)
   }
+  return decodeChunks(chunks, size)
+}
+
+/** UTF-8 text of the chunks read (`size` bytes in all). */
+export function decodeChunks(chunks: readonly Uint8Array[], size: number): string {
   const all = new Uint8Array(size)
   let offset = 0
   for (const c of chunks) {
@@ -48,6 +53,9 @@ export async function readLimited(response: Pick<Response, 'headers' | 'body'>, 
   }
   return new TextDecoder().decode(all)
 }
+
+/** What a host passes as the body when it was over {@link MAX_REQUEST_BODY_BYTES}: the core answers 413. */
+export const BODY_TOO_LARGE: unique symbol = Symbol('mcp-oauth.bodyTooLarge')
 
 /** `fetch` with a timeout covering headers and body, and `redirect: 'manual'` (a 3xx is a failure). */
 export async function idpFetch(url: string, init: RequestInit, options: IdpFetchOptions): Promise<{ response: Response; body: string }> {

@@ -6,7 +6,7 @@ import { authInfoExtra, type AuthInfo } from './auth-info.js'
 import { readClientId, readScopes, optionalString, optionalNumericDate } from './claims.js'
 import { McpAuthError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
-import { IdpUnavailable, MAX_REQUEST_BODY_BYTES, readLimited, type IdpFetchOptions } from './idp-fetch.js'
+import { BODY_TOO_LARGE, IdpUnavailable, MAX_REQUEST_BODY_BYTES, readLimited, type IdpFetchOptions } from './idp-fetch.js'
 import { IssuerKeys } from './jwks.js'
 import { resolveOptions, type McpAuthOptions, type ResolvedIssuer, type ResolvedOptions } from './options.js'
 import { toResponse, type PlainResponse } from './plain-response.js'
@@ -348,7 +348,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     const verification = verifyUncached(token, now).then(
       (verified) => {
         // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
-        const info = freezeAuthInfo(verified)
+        const info = freezeAuthInfo(tokenCache ? tokenCache.compact(verified) : verified)
         if (tokenCache) {
           const extra = authInfoExtra(info)
           const nbf = extra.claims?.nbf
@@ -498,6 +498,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     }
     const metadata = prmResponse(request.method, path)
     if (metadata) return { type: 'respond', response: metadata }
+    if (opts?.body === BODY_TOO_LARGE) return { type: 'respond', response: tooLarge }
     if (mirror?.paths.has(path)) return { type: 'respond', response: await mirror.respond(request.method) }
     if (!opts?.protect && !isProtected(path)) return { type: 'next' }
     if (isPreflight(request)) return { type: 'next' }

@@ -4,7 +4,7 @@
  * header rules.
  */
 import type { RequestLike } from './rfc6750.js'
-import { MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES } from './idp-fetch.js'
+import { BODY_TOO_LARGE, MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES, decodeChunks } from './idp-fetch.js'
 
 export interface NodeRequestLike {
   method?: string | undefined
@@ -62,7 +62,8 @@ export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
  * The JSON body for the policy, read once. When the framework already parsed it, that is used; otherwise the
  * stream is read here, parsed, and stored as `req.body` (with `req._body = true`, the flag body parsers use
  * to skip a body that was already read) so the transport gets it as `parsedBody` and nothing reads twice.
- * Returns `undefined` when there is nothing to evaluate (not a JSON POST, or unparseable: the transport answers).
+ * Returns `undefined` when there is nothing to evaluate (not a JSON POST, or unparseable: the transport answers),
+ * and {@link BODY_TOO_LARGE} past 4 MB (pass it on as the body: the core answers 413).
  */
 export async function nodeJsonBody(req: NodeRequestLike & AsyncIterable<unknown> & { _body?: boolean; complete?: boolean; readableEnded?: boolean }): Promise<unknown> {
   if (req.body !== undefined) return req.body
@@ -75,18 +76,13 @@ export async function nodeJsonBody(req: NodeRequestLike & AsyncIterable<unknown>
   for await (const chunk of req) {
     const bytes = chunk instanceof Uint8Array ? chunk : new TextEncoder().encode(String(chunk))
     size += bytes.byteLength
-    if (size > MAX_BODY_BYTES) return undefined
+    // Part of the stream is gone, so nothing can read it any more: the core answers 413.
+    if (size > MAX_BODY_BYTES) return BODY_TOO_LARGE
     chunks.push(bytes)
-  }
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const c of chunks) {
-    all.set(c, offset)
-    offset += c.byteLength
   }
   let parsed: unknown
   try {
-    parsed = JSON.parse(new TextDecoder().decode(all))
+    parsed = JSON.parse(decodeChunks(chunks, size))
   } catch {
     parsed = undefined
   }
