@@ -6,10 +6,18 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 
 export type Alg = 'RS256' | 'ES256' | 'EdDSA'
 export const ALGS: readonly Alg[] = ['RS256', 'ES256', 'EdDSA']
+
+/** A signing key in a form that crosses to a worker thread. */
+export interface SigningKeyExport {
+  alg: Alg
+  kid: string
+  /** PKCS#8 PEM. */
+  pem: string
+}
 
 interface SigningKey {
   alg: Alg
@@ -27,6 +35,8 @@ export interface LocalIssuer {
   mint(alg: Alg, n: number, audience: string): Promise<string[]>
   /** The public key of `alg`, for the raw `crypto.verify` loop. */
   publicKey(alg: Alg): KeyObject
+  /** The private key of `alg`, for minting in another thread. */
+  exportKey(alg: Alg): SigningKeyExport
   close(): Promise<void>
 }
 
@@ -41,11 +51,34 @@ function generate(alg: Alg): SigningKey {
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-function signAsync(key: SigningKey, input: Buffer): Promise<Buffer> {
+function signAsync(alg: Alg, privateKey: KeyObject, input: Buffer): Promise<Buffer> {
   // The callback form runs on the libuv thread pool, so minting RS256 pools uses both cores.
-  const digest = key.alg === 'EdDSA' ? null : 'sha256'
-  const k = key.alg === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' as const } : key.privateKey
-  return new Promise((resolve, reject) => sign(digest, input, k, (err, sig) => (err ? reject(err) : resolve(sig))))
+  const digest = alg === 'EdDSA' ? null : 'sha256'
+  const key = alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const } : privateKey
+  return new Promise((resolve, reject) => sign(digest, input, key, (err, sig) => (err ? reject(err) : resolve(sig))))
+}
+
+/**
+ * `n` distinct RFC 9068 access tokens, as an IdP issues them to many users (distinct `sub` and `jti`), the
+ * same claims for every algorithm, valid for an hour.
+ */
+export async function mintTokens(key: SigningKeyExport | SigningKey, issuer: string, n: number, audience: string): Promise<string[]> {
+  const privateKey = 'pem' in key ? createPrivateKey(key.pem) : key.privateKey
+  const header = b64({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+  const now = Math.floor(Date.now() / 1000)
+  const out: string[] = new Array(n)
+  const batch = 256
+  for (let i = 0; i < n; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, async (_, j) => {
+      const payload = b64({
+        iss: issuer, sub: `user-${i + j}`, aud: audience, client_id: 'bench-client', scope: 'mcp:tools',
+        iat: now, exp: now + 3600, jti: randomUUID(),
+      })
+      const input = `${header}.${payload}`
+      out[i + j] = `${input}.${(await signAsync(key.alg, privateKey, Buffer.from(input))).toString('base64url')}`
+    }))
+  }
+  return out
 }
 
 export async function startLocalIssuer(): Promise<LocalIssuer> {
@@ -58,6 +91,7 @@ export async function startLocalIssuer(): Promise<LocalIssuer> {
     issuer: origin,
     authorization_endpoint: `${origin}/authorize`,
     token_endpoint: `${origin}/token`,
+    registration_endpoint: `${origin}/register`,
     jwks_uri: jwksUri,
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'refresh_token'],
@@ -88,23 +122,10 @@ export async function startLocalIssuer(): Promise<LocalIssuer> {
     jwksUri,
     counts,
     publicKey: (alg) => keys.get(alg)!.publicKey,
-    async mint(alg, n, audience) {
-      const key = keys.get(alg)!
-      const header = b64({ alg, kid: key.kid, typ: 'at+jwt' })
-      const now = Math.floor(Date.now() / 1000)
-      const out: string[] = new Array(n)
-      const batch = 256
-      for (let i = 0; i < n; i += batch) {
-        await Promise.all(Array.from({ length: Math.min(batch, n - i) }, async (_, j) => {
-          const payload = b64({
-            iss: origin, sub: `user-${i + j}`, aud: audience, client_id: 'bench-client', scope: 'mcp:tools',
-            iat: now, exp: now + 3600, jti: randomUUID(),
-          })
-          const input = `${header}.${payload}`
-          out[i + j] = `${input}.${(await signAsync(key, Buffer.from(input))).toString('base64url')}`
-        }))
-      }
-      return out
+    mint: (alg, n, audience) => mintTokens(keys.get(alg)!, origin, n, audience),
+    exportKey: (alg) => {
+      const k = keys.get(alg)!
+      return { alg, kid: k.kid, pem: k.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string }
     },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()

@@ -51,6 +51,8 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     : undefined
   let latencies = new Float64Array(1 << 16)
   let count = 0
+  let last = 0
+  const start = performance.now()
   const instance = autocannon({
     url: `http://127.0.0.1:${opts.port}/mcp`,
     method: 'POST',
@@ -60,21 +62,25 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.duration ?? 4 }),
     ...(requests ? { requests } : {}),
   })
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+  // Without a callback autocannon returns its tracker (an EventEmitter), which is also a promise of the result.
+  ;(instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
     if (count === latencies.length) {
       const grown = new Float64Array(latencies.length * 2)
       grown.set(latencies)
       latencies = grown
     }
     latencies[count++] = responseTime
+    last = performance.now()
   })
   const result = await instance
+  // autocannon's own duration is rounded to its 1 s sampling tick, which distorts short fixed-amount runs.
+  const seconds = (last - start) / 1000
   const sorted = latencies.subarray(0, count).sort()
   return {
-    rps: result.requests.total / result.duration,
+    rps: count / seconds,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
-    requests: result.requests.total,
+    requests: count,
     failures: result.non2xx + result.errors + result.timeouts,
   }
 }

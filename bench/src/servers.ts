@@ -1,23 +1,20 @@
 /**
  * The servers under test. Every one serves the same minimal MCP-like endpoint — `POST /mcp` with a JSON-RPC
  * body, answered with a small JSON-RPC result — so the numbers measure the auth layer and the framework, not
- * the MCP SDK's session machinery. Each auth setup follows its own documentation's recommended form.
+ * the MCP SDK's session machinery. Each auth library is set up the way its own documentation recommends.
+ * Imports are per kind, so a server's isolate holds only its own framework and library.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import express, { type Request, type Response } from 'express'
-import Fastify from 'fastify'
-import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { mcpAuth } from '@mcp-oauth/express'
-import mcpAuthPlugin from '@mcp-oauth/fastify'
+import express, { type Request, type RequestHandler, type Response } from 'express'
 import type { McpAuthOptions } from '@mcp-oauth/core'
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'
-import { auth as auth0Bearer } from 'express-oauth2-jwt-bearer'
-import { MCPAuth, fetchServerConfig } from 'mcp-auth'
 
 export type ServerKind =
   | 'express-bare'
   | 'fastify-bare'
+  | 'express-async-noop'
+  | 'express-set-auth'
+  | 'fastify-async-noop'
   | 'express-mcp-oauth'
   | 'fastify-mcp-oauth'
   | 'express-sdk'
@@ -41,13 +38,13 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-interface JsonRpcRequest {
-  id?: unknown
+function rpcResult(body: unknown): string {
+  const id = (body as { id?: unknown } | undefined)?.id ?? null
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"tools":[]}}`
 }
 
-function rpcResult(body: unknown): string {
-  const id = (body as JsonRpcRequest | undefined)?.id ?? null
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"tools":[]}}`
+function mcpHandler(req: Request, res: Response): void {
+  res.type('application/json').send(rpcResult(req.body))
 }
 
 function listen(server: Server): Promise<RunningServer> {
@@ -62,31 +59,43 @@ function listen(server: Server): Promise<RunningServer> {
   })
 }
 
-function mcpHandler(req: Request, res: Response): void {
-  res.type('application/json').send(rpcResult(req.body))
-}
-
-async function expressApp(spec: ServerSpec): Promise<express.Express> {
+async function expressServer(spec: ServerSpec): Promise<RunningServer> {
   const app = express()
   app.disable('x-powered-by')
   app.use(express.json())
+  // Peers whose docs put the middleware on the route itself, as `app.post('/mcp', auth, handler)`.
+  let routeAuth: RequestHandler | undefined
   switch (spec.kind) {
     case 'express-bare':
-      app.post('/mcp', mcpHandler)
       break
-    case 'express-mcp-oauth':
-      // README: app.use(mcpAuth({ resource, issuer })) — metadata routes plus the protected path.
+    case 'express-async-noop':
+      // The floor of any asynchronous auth middleware: one promise hop, nothing else.
+      app.use((_req, _res, next) => void Promise.resolve().then(() => next()))
+      break
+    case 'express-set-auth':
+      // The floor of any auth for the MCP SDK transport, which reads `req.auth`: set it, nothing else.
+      app.use((req, _res, next) => {
+        req.auth = { token: 'bench', clientId: 'bench-client', scopes: [] }
+        next()
+      })
+      break
+    case 'express-mcp-oauth': {
+      // mcp-oauth README: app.use(mcpAuth({ resource, issuer })), metadata routes included.
+      const { mcpAuth } = await import('@mcp-oauth/express')
       app.use(mcpAuth({ resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth }))
-      app.post('/mcp', mcpHandler)
       break
+    }
     case 'express-sdk': {
-      // MCP SDK docs: requireBearerAuth with an OAuthTokenVerifier; the verifier is jose's remote JWK set + jwtVerify.
+      // MCP SDK: requireBearerAuth with an OAuthTokenVerifier; the verifier is jose's remote JWK set + jwtVerify.
+      const { requireBearerAuth } = await import('@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js')
+      const { createRemoteJWKSet, jwtVerify } = await import('jose')
       const jwks = createRemoteJWKSet(new URL(spec.jwksUri))
       const verifier = {
         async verifyAccessToken(token: string) {
           const { payload } = await jwtVerify(token, jwks, { issuer: spec.issuer, audience: spec.resource })
           return {
             token,
+            issuer: String(payload.iss),
             clientId: String(payload.client_id ?? ''),
             scopes: typeof payload.scope === 'string' ? payload.scope.split(' ') : [],
             expiresAt: payload.exp,
@@ -94,34 +103,50 @@ async function expressApp(spec: ServerSpec): Promise<express.Express> {
           }
         },
       }
-      app.post('/mcp', requireBearerAuth({ verifier, expectedResource: new URL(spec.resource), resourceMetadataUrl: `${new URL(spec.resource).origin}/.well-known/oauth-protected-resource/mcp` }), mcpHandler)
+      const resource = new URL(spec.resource)
+      routeAuth = requireBearerAuth({
+        verifier,
+        expectedResource: resource,
+        resourceMetadataUrl: `${resource.origin}/.well-known/oauth-protected-resource${resource.pathname}`,
+      })
       break
     }
-    case 'express-auth0':
-      // express-oauth2-jwt-bearer README: app.use(auth({ issuerBaseURL, audience })).
-      app.use(auth0Bearer({ issuerBaseURL: spec.issuer, audience: spec.resource }))
-      app.post('/mcp', mcpHandler)
+    case 'express-auth0': {
+      // express-oauth2-jwt-bearer README: app.use(auth({ issuerBaseURL, audience })); discovery finds the JWKS.
+      const { auth } = await import('express-oauth2-jwt-bearer')
+      app.use(auth({ issuerBaseURL: spec.issuer, audience: spec.resource }))
       break
+    }
     case 'express-mcp-auth': {
-      // mcp-auth docs, resource-server mode with a resolved (pre-fetched) authorization server config.
+      // mcp-auth docs, resource-server mode with a pre-fetched authorization server config.
+      const { MCPAuth, fetchServerConfig } = await import('mcp-auth')
       const server = await fetchServerConfig(spec.issuer, { type: 'oauth' })
-      const auth = new MCPAuth({
+      const mcpAuth = new MCPAuth({
         protectedResources: [{ metadata: { resource: spec.resource, authorizationServers: [server], scopesSupported: ['mcp:tools'] } }],
       })
-      app.use(auth.protectedResourceMetadataRouter())
-      app.post('/mcp', auth.bearerAuth('jwt', { resource: spec.resource, audience: spec.resource }), mcpHandler)
+      app.use(mcpAuth.protectedResourceMetadataRouter())
+      routeAuth = mcpAuth.bearerAuth('jwt', { resource: spec.resource, audience: spec.resource })
       break
     }
     default:
       throw new TypeError(`not an Express server: ${spec.kind}`)
   }
-  return app
+  if (routeAuth) app.post('/mcp', routeAuth, mcpHandler)
+  else app.post('/mcp', mcpHandler)
+  return listen(createServer(app))
 }
 
-async function fastifyApp(spec: ServerSpec): Promise<RunningServer> {
+async function fastifyServer(spec: ServerSpec): Promise<RunningServer> {
+  const { default: Fastify } = await import('fastify')
   const app = Fastify({ logger: false })
-  if (spec.kind === 'fastify-mcp-oauth') {
-    await app.register(mcpAuthPlugin, { resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth })
+  if (spec.kind === 'fastify-async-noop') {
+    app.addHook('onRequest', async () => undefined)
+  } else if (spec.kind === 'fastify-mcp-oauth') {
+    // mcp-oauth README: await app.register(mcpAuth, { resource, issuer }).
+    const { default: mcpAuth } = await import('@mcp-oauth/fastify')
+    await app.register(mcpAuth, { resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth })
+  } else if (spec.kind !== 'fastify-bare') {
+    throw new TypeError(`not a Fastify server: ${spec.kind}`)
   }
   app.post('/mcp', async (request, reply) => {
     reply.type('application/json')
@@ -131,8 +156,6 @@ async function fastifyApp(spec: ServerSpec): Promise<RunningServer> {
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() }
 }
 
-export async function startServer(spec: ServerSpec): Promise<RunningServer> {
-  if (spec.kind.startsWith('fastify-')) return fastifyApp(spec)
-  const app = await expressApp(spec)
-  return listen(createServer(app))
+export function startServer(spec: ServerSpec): Promise<RunningServer> {
+  return spec.kind.startsWith('fastify-') ? fastifyServer(spec) : expressServer(spec)
 }

@@ -30,7 +30,11 @@ function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const like = requestLikeFromNode(req)
     const body = withPolicy && (opts?.protect || auth.isProtectedPath(like.url)) ? nodeJsonBody(req) : undefined
-    Promise.resolve(body).then((parsed) => auth.handle(like, parsed === undefined ? opts : { ...opts, body: parsed })).then((outcome) => {
+    // Without a policy there is no body to wait for: one promise (the core's) per request, not three.
+    const pending = body === undefined
+      ? auth.handle(like, opts)
+      : body.then((parsed) => auth.handle(like, parsed === undefined ? opts : { ...opts, body: parsed }))
+    pending.then((outcome) => {
       if (outcome.type === 'respond') return send(res, outcome.response)
       if (outcome.type === 'authenticated') {
         req.auth = outcome.auth
