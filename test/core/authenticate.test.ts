@@ -347,3 +347,38 @@ describe('when the IdP cannot be reached', () => {
     }
   })
 })
+
+describe('signature checks on both verification paths (node:crypto and jose/WebCrypto)', () => {
+  it.each([true, false])('nativeCrypto %s: a 1024-bit RSA key in the IdP\'s JWKS verifies nothing: 503, the key set is unusable', async (nativeCrypto) => {
+    const { generateKeyPairSync, createSign } = await import('node:crypto')
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    const own = await startTestIssuer()
+    try {
+      own.jwks = () => ({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' }] })
+      const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+      const input = `${enc({ alg: 'RS256', kid: 'weak' })}.${enc({ iss: own.issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 60 })}`
+      const token = `${input}.${createSign('sha256').update(input).sign(privateKey).toString('base64url')}`
+      const auth = createMcpAuth({ resource: RESOURCE, issuer: own.issuer, nativeCrypto })
+      const { err } = await refusal(auth, request(`Bearer ${token}`))
+      expect(err.status).toBe(503)
+    } finally {
+      await own.close()
+    }
+  })
+
+  it.each(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const)('%s verifies the same way on both paths', async (alg) => {
+    const own = await startTestIssuer({ alg })
+    try {
+      const token = await own.sign({ aud: RESOURCE, scope: 'a' })
+      const [h, p, s] = token.split('.') as [string, string, string]
+      const tampered = `${h}.${p}.${s.slice(0, -3)}${s.endsWith('AAA') ? 'BBB' : 'AAA'}`
+      for (const nativeCrypto of [true, false]) {
+        const auth = createMcpAuth({ resource: RESOURCE, issuer: own.issuer, nativeCrypto })
+        expect((await auth.authenticate(request(`Bearer ${token}`))).scopes).toEqual(['a'])
+        expect((await refusal(auth, request(`Bearer ${tampered}`))).err.code).toBe('ERR_TOKEN_SIGNATURE')
+      }
+    } finally {
+      await own.close()
+    }
+  })
+})

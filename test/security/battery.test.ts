@@ -63,7 +63,13 @@ const networkHosts: BatteryHost[] = adapterHosts.map((host) => ({
   },
 }))
 
-const allHosts: BatteryHost[] = [coreHost, ...networkHosts]
+/** The core again, with JWS signatures checked by jose/WebCrypto (what Workers, Deno and browsers run) instead of node:crypto. */
+const coreViaJose: BatteryHost = {
+  name: 'core (jose/WebCrypto)',
+  start: (options) => coreHost.start({ ...options, nativeCrypto: false }),
+}
+
+const allHosts: BatteryHost[] = [coreHost, coreViaJose, ...networkHosts]
 
 let idp: TestIssuer
 let attacker: Attacker

@@ -203,7 +203,8 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
         algorithms: rt.config.algorithms,
         clockTolerance: config.clockTolerance,
         resolveKey: keys.resolve,
-      }, now)
+        native: config.nativeCrypto,
+      }, now, peeked)
     } catch (err) {
       if (err instanceof McpAuthError && err.code === 'ERR_IDP_UNAVAILABLE') throw unavailable(rt.config.issuer, 'jwks', err.cause ?? err)
       throw err

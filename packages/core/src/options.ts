@@ -137,6 +137,11 @@ export interface McpAuthOptions {
    * refused with 400. Default false: only turn it on behind a proxy that sets (and overwrites) these headers.
    */
   trustProxy?: boolean
+  /**
+   * On Node, check JWS signatures with `node:crypto` (2–4× faster than WebCrypto on a cache miss; keys still
+   * come from jose). Default `true`; `false` verifies through jose everywhere. Other runtimes always use jose.
+   */
+  nativeCrypto?: boolean
 }
 
 /** One issuer, resolved. */
@@ -190,13 +195,14 @@ export interface ResolvedOptions {
   sessionStore: SessionStore | undefined
   mirror: AuthorizationServerMetadataMirror | undefined
   trustProxy: boolean
+  nativeCrypto: boolean
 }
 
 const KNOWN_OPTIONS = new Set<string>([
   'resource', 'issuer', 'authorizationServers', 'scopesSupported', 'requiredScopes', 'introspection', 'tokenFormat',
   'verify', 'algorithms', 'clockTolerance', 'maxTokenLength', 'cache', 'timeout', 'jwks', 'retryAfter', 'fetch',
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
-  'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy',
+  'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy', 'nativeCrypto',
 ])
 const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim', 'scopePrefix', 'requiredClaims'])
 const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
@@ -430,6 +436,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     if (mirror.patch !== undefined && typeof mirror.patch !== 'function') fail('authorizationServerMetadata.patch', 'must be a function (metadata) => metadata.')
   } else if (m !== false && !(typeof m === 'object' && m !== null)) fail('authorizationServerMetadata', 'must be true, false or { openid?, supportsPkceS256?, patch? }.')
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') fail('trustProxy', 'must be true or false.')
+  if (options.nativeCrypto !== undefined && typeof options.nativeCrypto !== 'boolean') fail('nativeCrypto', 'must be true or false.')
 
   const metadataUrl = protectedResourceMetadataUrl(resource)
   return {
@@ -462,5 +469,6 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     sessionStore,
     mirror,
     trustProxy: options.trustProxy === true,
+    nativeCrypto: options.nativeCrypto !== false,
   }
 }

@@ -6,7 +6,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc8725
  */
-import { errors, jwtVerify, type JWTPayload } from 'jose'
+import { errors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type JWTPayload } from 'jose'
+import { isWeakRsaKey, verifyJwsNative } from './jws-node.js'
 import { McpAuthError } from './errors.js'
 import { IdpUnavailable } from './idp-fetch.js'
 import { KeyNotFound } from './jwks.js'
@@ -86,22 +87,49 @@ export interface JwtCheck {
   algorithms: readonly string[]
   clockTolerance: number
   resolveKey: Parameters<typeof jwtVerify>[1]
+  /** `false`: always verify through jose (WebCrypto), even where Node's crypto is available. */
+  native?: boolean
 }
 
-/** Verify signature and claims. Returns the payload, or throws a coded {@link McpAuthError}. */
-export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSeconds: number): Promise<JWTPayload> {
+/**
+ * Verify signature and claims. Returns the payload, or throws a coded {@link McpAuthError}. With `peeked` (the
+ * token already decoded by {@link peekJwt}) and Node's crypto available, the signature is checked natively and
+ * the registered claims here, in the order and with the outcomes of jose's `jwtVerify`; otherwise jose does both.
+ */
+export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSeconds: number, peeked?: PeekedJwt): Promise<JWTPayload> {
   let payload: JWTPayload
-  try {
-    ;({ payload } = await jwtVerify(token, check.resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
-      issuer: check.issuer,
-      ...(check.audienceClaim && check.audienceClaim !== 'aud' ? {} : { audience: check.audiences as string[] }),
-      algorithms: check.algorithms as string[],
-      clockTolerance: check.clockTolerance,
-      requiredClaims: ['exp'],
-      currentDate: new Date(nowSeconds * 1000),
-    }))
-  } catch (err) {
-    throw mapJoseError(err)
+  if (peeked && verifyJwsNative && check.native !== false) {
+    const first = token.indexOf('.')
+    const second = token.indexOf('.', first + 1)
+    const input = { protected: token.slice(0, first), payload: token.slice(first + 1, second), signature: token.slice(second + 1) }
+    let key: unknown
+    try {
+      key = await (check.resolveKey as (h: JWSHeaderParameters, t: FlattenedJWSInput) => Promise<unknown>)(peeked.header as JWSHeaderParameters, input)
+    } catch (err) {
+      throw mapJoseError(err)
+    }
+    if (isCryptoKey(key) && isWeakRsaKey(key)) {
+      // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
+      throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
+    }
+    if (!isCryptoKey(key) || !verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature)) {
+      throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
+    }
+    payload = peeked.payload as JWTPayload
+    checkRegisteredClaims(payload, check, nowSeconds)
+  } else {
+    try {
+      ;({ payload } = await jwtVerify(token, check.resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
+        issuer: check.issuer,
+        ...(check.audienceClaim && check.audienceClaim !== 'aud' ? {} : { audience: check.audiences as string[] }),
+        algorithms: check.algorithms as string[],
+        clockTolerance: check.clockTolerance,
+        requiredClaims: ['exp'],
+        currentDate: new Date(nowSeconds * 1000),
+      }))
+    } catch (err) {
+      throw mapJoseError(err)
+    }
   }
   const exp = optionalNumericDate(payload, 'exp')
   if (exp === undefined) throw new McpAuthError('ERR_TOKEN_CLAIM', 'The token has no exp claim')
@@ -119,6 +147,34 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
   }
   assertNotSenderConstrained(payload)
   return payload
+}
+
+function isCryptoKey(key: unknown): key is CryptoKey {
+  return typeof key === 'object' && key !== null && 'algorithm' in key && 'type' in key
+}
+
+/**
+ * The registered-claim checks of jose's `jwtVerify` with `{ issuer, audience, requiredClaims: ['exp'],
+ * clockTolerance }`, in its order, mapped to the same codes as {@link mapJoseError} gives for jose's errors:
+ * presence (exp, aud, iss), then iss, aud, the types of iat and nbf, nbf, and exp.
+ */
+function checkRegisteredClaims(payload: JWTPayload, check: JwtCheck, now: number): void {
+  const byAud = !check.audienceClaim || check.audienceClaim === 'aud'
+  if (payload.exp === undefined) throw new McpAuthError('ERR_TOKEN_CLAIM', 'The exp claim is missing or invalid')
+  if (byAud && payload.aud === undefined) throw new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource')
+  if (payload.iss === undefined || payload.iss !== check.issuer) throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
+  if (byAud) {
+    const aud = payload.aud as unknown
+    const ok = typeof aud === 'string' ? check.audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => check.audiences.includes(a as string))
+    if (!ok) throw new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource')
+  }
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw new McpAuthError('ERR_TOKEN_CLAIM', 'The iat claim is missing or invalid')
+  if (payload.nbf !== undefined) {
+    if (typeof payload.nbf !== 'number') throw new McpAuthError('ERR_TOKEN_CLAIM', 'The nbf claim must be a NumericDate')
+    if (payload.nbf > now + check.clockTolerance) throw new McpAuthError('ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet')
+  }
+  if (typeof payload.exp !== 'number') throw new McpAuthError('ERR_TOKEN_CLAIM', 'The exp claim is missing or invalid')
+  if (payload.exp <= now - check.clockTolerance) throw new McpAuthError('ERR_TOKEN_EXPIRED', 'The access token expired')
 }
 
 function mapJoseError(err: unknown): McpAuthError {
