@@ -45,7 +45,14 @@ export type McpAuthOutcome =
   /** Write this response (metadata, or a refusal) and stop. */
   | { type: 'respond'; response: PlainResponse; error?: McpAuthError }
   /** Authenticated: set `req.auth = auth` and continue. */
-  | { type: 'authenticated'; auth: AuthInfo; sessionId: string | undefined; requests: readonly PolicyRequest[] }
+  | {
+    type: 'authenticated'
+    auth: AuthInfo
+    sessionId: string | undefined
+    requests: readonly PolicyRequest[]
+    /** The response may assign a new `Mcp-Session-Id` (a POST without one, whose body may be `initialize`). */
+    mayCreateSession: boolean
+  }
   /** Not a route of ours (or a CORS preflight): continue untouched. */
   | { type: 'next' }
 
@@ -97,6 +104,13 @@ interface IssuerRuntime {
   discovery: AuthorizationServerDiscovery | undefined
   keys: IssuerKeys | undefined
   keysPending: Promise<IssuerKeys> | undefined
+}
+
+/** Could this body start a session? Unknown (not parsed by the host) counts as yes. */
+function mayInitialize(body: unknown): boolean {
+  if (body === undefined) return true
+  if (Array.isArray(body)) return body.some((m) => (m as { method?: unknown } | null)?.method === 'initialize')
+  return (body as { method?: unknown } | null)?.method === 'initialize'
 }
 
 function freezeAuthInfo(info: AuthInfo): AuthInfo {
@@ -528,7 +542,8 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
         const extra = authInfoExtra(info)
         emit({ type: 'authenticated', clientId: info.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
       }
-      return { type: 'authenticated', auth: info, sessionId, requests }
+      const mayCreateSession = sessionId === undefined && request.method === 'POST' && mayInitialize(opts?.body)
+      return { type: 'authenticated', auth: info, sessionId, requests, mayCreateSession }
     } catch (err) {
       if (err instanceof McpAuthError) emit?.({ type: 'rejected', code: err.code, status: err.status })
       const challenge = needs.length > 0 ? { scopes: needs } : undefined
@@ -540,7 +555,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     if (outcome.type !== 'authenticated') return undefined
     const hooks: InterceptHooks = {}
     const { auth: info, requests } = outcome
-    if (config.sessionStore && !outcome.sessionId) hooks.onSessionId = (id) => void bindSession(id, info)
+    if (config.sessionStore && outcome.mayCreateSession) hooks.onSessionId = (id) => void bindSession(id, info)
     const policy = config.policy
     if (policy?.filterToolsList) {
       const ids = new Set(requests.filter((r) => r.method === 'tools/list' && r.id !== undefined).map((r) => r.id!))

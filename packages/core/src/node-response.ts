@@ -51,17 +51,12 @@ export function interceptNodeResponse(res: NodeResponseLike, hooks: InterceptHoo
   }
 
   if (!hooks.transformBody) {
+    // Headers leave through writeHead: explicitly, or from write()/end() via _implicitHeader(), which calls
+    // this.writeHead. One wrapper sees them all.
     res.writeHead = function (this: unknown, status: number, ...rest: unknown[]) {
+      res.writeHead = original.writeHead
       seeSession(rest.find((r) => typeof r === 'object') as Headers)
       return original.writeHead.call(res, status, ...rest)
-    }
-    res.write = function (this: unknown, ...args: unknown[]) {
-      seeSession()
-      return original.write.apply(res, args as [unknown])
-    }
-    res.end = function (this: unknown, ...args: unknown[]) {
-      seeSession()
-      return original.end.apply(res, args)
     }
     return
   }

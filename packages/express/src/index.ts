@@ -30,9 +30,10 @@ function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const like = requestLikeFromNode(req)
     const body = withPolicy && (opts?.protect || auth.isProtectedPath(like.url)) ? nodeJsonBody(req) : undefined
-    // Without a policy there is no body to wait for: one promise (the core's) per request, not three.
+    // Without a policy there is no body to wait for: one promise (the core's) per request, not three. A body
+    // express.json() already parsed is passed on anyway: it tells the core whether a session can start here.
     const pending = body === undefined
-      ? auth.handle(like, opts)
+      ? auth.handle(like, req.body === undefined ? opts : { ...opts, body: req.body })
       : body.then((parsed) => auth.handle(like, parsed === undefined ? opts : { ...opts, body: parsed }))
     pending.then((outcome) => {
       if (outcome.type === 'respond') return send(res, outcome.response)
