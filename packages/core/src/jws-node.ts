@@ -10,8 +10,9 @@
  */
 
 interface NodeKeyObject { readonly type: string }
+type VerifyKey = NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }
 interface NodeCrypto {
-  verify(algorithm: string | null, data: Uint8Array, key: NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }, signature: Uint8Array): boolean
+  verify(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array, callback: (err: Error | null, ok: boolean) => void): void
   KeyObject: { from(key: CryptoKey): NodeKeyObject }
   constants: { RSA_PKCS1_PSS_PADDING: number; RSA_PSS_SALTLEN_DIGEST: number }
 }
@@ -47,21 +48,23 @@ function matches(key: CryptoKey, expect: Expect): boolean {
   return true
 }
 
-/**
- * `undefined` when Node's crypto is not available (the caller then uses jose); otherwise a function that
- * says whether `signature` (base64url) over `signingInput` verifies with `key` for `alg`.
- */
 /** As jose: an RSA key under 2048 bits is unusable — the IdP's key set is broken, not the token. */
 export function isWeakRsaKey(key: CryptoKey): boolean {
   const { name, modulusLength } = key.algorithm as { name: string; modulusLength?: number }
   return (name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS') && (modulusLength ?? 0) < 2048
 }
 
-export const verifyJwsNative: ((alg: string, key: CryptoKey, signingInput: string, signature: string) => boolean) | undefined =
+/**
+ * `undefined` when Node's crypto is not available (the caller then uses jose); otherwise a function that
+ * says whether `signature` (base64url) over `signingInput` verifies with `key` for `alg`. The callback form of
+ * `crypto.verify` runs in libuv's thread pool, as WebCrypto does: the event loop keeps serving requests while
+ * a signature is checked (synchronous verification was slower under load for ES256 and EdDSA).
+ */
+export const verifyJwsNative: ((alg: string, key: CryptoKey, signingInput: string, signature: string) => Promise<boolean>) | undefined =
   nodeCrypto && NodeBufferClass && typeof nodeCrypto.KeyObject?.from === 'function'
     ? (alg, key, signingInput, signature) => {
         const expect = ALGORITHMS[alg]
-        if (!expect || !matches(key, expect)) return false
+        if (!expect || !matches(key, expect)) return Promise.resolve(false)
         let keyObject = keyObjects.get(key)
         if (!keyObject) {
           keyObject = nodeCrypto.KeyObject.from(key)
@@ -69,15 +72,16 @@ export const verifyJwsNative: ((alg: string, key: CryptoKey, signingInput: strin
         }
         const data = NodeBufferClass.from(signingInput, 'latin1')
         const sig = NodeBufferClass.from(signature, 'base64url')
-        try {
-          if (expect.pss) {
-            return nodeCrypto.verify(expect.digest, data, { key: keyObject, padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: nodeCrypto.constants.RSA_PSS_SALTLEN_DIGEST }, sig)
+        const verifyKey: VerifyKey = expect.pss
+          ? { key: keyObject, padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: nodeCrypto.constants.RSA_PSS_SALTLEN_DIGEST }
+          : expect.ecdsa ? { key: keyObject, dsaEncoding: 'ieee-p1363' } : keyObject
+        return new Promise<boolean>((resolve) => {
+          try {
+            // A malformed signature (wrong length for the curve, …) is an invalid signature, not an error.
+            nodeCrypto.verify(expect.digest, data, verifyKey, sig, (err, ok) => resolve(!err && ok === true))
+          } catch {
+            resolve(false)
           }
-          if (expect.ecdsa) return nodeCrypto.verify(expect.digest, data, { key: keyObject, dsaEncoding: 'ieee-p1363' }, sig)
-          return nodeCrypto.verify(expect.digest, data, keyObject, sig)
-        } catch {
-          // A malformed signature (wrong length for the curve, …) is an invalid signature, not an error.
-          return false
-        }
+        })
       }
     : undefined

@@ -112,7 +112,7 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
       // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
       throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
     }
-    if (!isCryptoKey(key) || !verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature)) {
+    if (!isCryptoKey(key) || !(await verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature))) {
       throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
     }
     payload = peeked.payload as JWTPayload
