@@ -74,13 +74,6 @@ export async function idpFetch(url: string, init: RequestInit, options: IdpFetch
   }
 }
 
-/** GET a JSON object; anything but a 200 with a JSON object is a failure. */
-export async function fetchJsonObject(url: string, options: IdpFetchOptions): Promise<Record<string, unknown>> {
-  const { response, body } = await idpFetch(url, { method: 'GET', headers: { accept: 'application/json' } }, options)
-  if (response.status !== 200) throw new IdpUnavailable(`HTTP ${response.status} from ${url}`)
-  return parseJsonObject(body, url)
-}
-
 export function parseJsonObject(body: string, url: string): Record<string, unknown> {
   let json: unknown
   try {

@@ -4,7 +4,7 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc8414
  */
-import { fetchJsonObject, IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from './idp-fetch.js'
+import { IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from './idp-fetch.js'
 import { checkHttpsUri } from './resource-uri.js'
 import type { EventSink } from './events.js'
 
@@ -114,4 +114,3 @@ export class AuthorizationServerDiscovery {
   }
 }
 
-export { fetchJsonObject }
