@@ -562,3 +562,33 @@ describe('dev-idp lifecycle', () => {
     }
   })
 })
+
+describe('dev-idp device flow (RFC 8628)', () => {
+  it('device authorization → browserless confirmation and login → the device polls and gets a JWT for the resource', async () => {
+    const { createMcpAuth } = await import('@mcp-oauth/core')
+    const idp = await startDevIdp()
+    try {
+      const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string; token_endpoint: string }
+      const resource = 'http://127.0.0.1:3999/mcp'
+      const started = (await (await fetch(meta.device_authorization_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: idp.publicClient.clientId, scope: 'mcp:tools', resource }),
+      })).json()) as { device_code: string; user_code: string; verification_uri_complete: string }
+      expect(started.user_code).toBeTruthy()
+      const poll = () => fetch(meta.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code, client_id: idp.publicClient.clientId }),
+      })
+      expect(((await (await poll()).json()) as { error: string }).error).toBe('authorization_pending')
+      await idp.completeDeviceAuthorization(started.verification_uri_complete)
+      const tokens = (await (await poll()).json()) as { access_token: string }
+      const auth = createMcpAuth({ resource, issuer: idp.issuer })
+      const info = await auth.authenticate(new Request(resource, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}` } }))
+      expect(info).toMatchObject({ clientId: idp.publicClient.clientId, scopes: ['mcp:tools'] })
+    } finally {
+      await idp.close()
+    }
+  })
+})

@@ -122,6 +122,12 @@ export interface DevIdp {
    * redirects back with error=, or an Error if the flow stops on an IdP page.
    */
   completeAuthorization(authorizationUrl: string | URL, opts?: { username?: string }): Promise<URL>
+  /**
+   * Device flow (RFC 8628), browserless: open `verification_uri_complete`, confirm the code, log in as the user
+   * (default the first) and consent. Resolves when the IdP shows its success page; the device then polls the
+   * token endpoint as usual.
+   */
+  completeDeviceAuthorization(verificationUriComplete: string | URL, opts?: { username?: string }): Promise<void>
   /** Mint an access token directly (tests). 'jwt': RFC 9068, aud = resource. 'opaque': valid at introspection. */
   issueAccessToken(opts: IssueAccessTokenOptions): Promise<string>
   /** Client credentials grant through the real token endpoint, as serviceClient. */
@@ -870,6 +876,82 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
 
   let closed: Promise<void> | undefined
 
+  /**
+   * Drive the IdP's own pages as a browser would, with a cookie jar: the login form (as `username`), consent
+   * (granted automatically), and for the device flow the code confirmation. Ends at the redirect back to the
+   * client (its URL), or at the device flow's success page.
+   */
+  async function drive(start: URL, username = firstUser!.username): Promise<URL | 'device-signed-in'> {
+    const user = usersByName.get(username)
+    if (!user) throw new Error(`dev-idp: unknown user "${username}"`)
+    const jar = new CookieJar()
+    let url = start
+    let method: 'GET' | 'POST' = 'GET'
+    let body: string | undefined
+    const isIdpPage = (u: URL) =>
+      u.origin === new URL(origin).origin &&
+      /^\/(auth|interaction|device)(\/|$)/.test(u.pathname.slice(issuerPath.length)) &&
+      u.pathname.startsWith(issuerPath + '/')
+    for (let hop = 0; hop < 25; hop++) {
+      const headers: Record<string, string> = { accept: 'text/html' }
+      const cookie = jar.header(url)
+      if (cookie) headers['cookie'] = cookie
+      if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+      const res = await fetch(url, { method, headers, body, redirect: 'manual' })
+      jar.store(url, res)
+      method = 'GET'
+      body = undefined
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => {})
+        const location = res.headers.get('location')
+        if (!location) throw new Error(`dev-idp: redirect without Location at ${url.pathname}`)
+        const next = new URL(location, url)
+        if (isIdpPage(next)) {
+          url = next
+          continue
+        }
+        const error = next.searchParams.get('error')
+        if (error) {
+          throw new DevIdpAuthorizationError(error, next.searchParams.get('error_description') ?? undefined, next)
+        }
+        return next
+      }
+      const text = await res.text()
+      if (res.status === 200 && text.includes(`id="${LOGIN_FORM_ID}"`)) {
+        const action = /<form id="dev-idp-login" method="post" action="([^"]+)"/.exec(text)?.[1]
+        if (!action) throw new Error('dev-idp: login form without action')
+        url = new URL(action.replace(/&amp;/g, '&'), url)
+        method = 'POST'
+        body = new URLSearchParams({ username: user.username, password: user.password }).toString()
+        continue
+      }
+      if (res.status === 200 && text.includes('id="op.deviceConfirmForm"')) {
+        const action = /<form id="op\.deviceConfirmForm" method="post" action="([^"]+)"/.exec(text)?.[1]
+        const xsrf = /name="xsrf" value="([^"]+)"/.exec(text)?.[1]
+        const userCode = /name="user_code" value="([^"]+)"/.exec(text)?.[1]
+        if (!action || !xsrf || !userCode) throw new Error('dev-idp: device confirmation form without action, xsrf or user_code')
+        url = new URL(action.replace(/&amp;/g, '&'), url)
+        method = 'POST'
+        body = new URLSearchParams({ xsrf, user_code: userCode.replace(/&amp;/g, '&'), confirm: 'yes' }).toString()
+        continue
+      }
+      if (res.status === 200 && text.includes('document.forms[0].submit()')) {
+        // An auto-submitting form (the device flow's callback): post its hidden fields, as the browser's script would.
+        const form = /<form[^>]*method="post"[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(text)
+        if (!form?.[1]) throw new Error('dev-idp: auto-submitting page without a form')
+        const fields = new URLSearchParams()
+        for (const m of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.append(m[1]!, m[2]!.replace(/&amp;/g, '&'))
+        url = new URL(form[1].replace(/&amp;/g, '&'), url)
+        method = 'POST'
+        body = fields.toString()
+        continue
+      }
+      if (res.status === 200 && text.includes('<h1>Signed in</h1>')) return 'device-signed-in'
+      throw new Error(`dev-idp: authorization did not complete (HTTP ${res.status} at ${url.pathname}): ${textSummary(text)}`)
+    }
+    throw new Error('dev-idp: too many redirects during authorization')
+  }
+
   const idp: DevIdp = {
     issuer,
     url: origin,
@@ -950,53 +1032,14 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     },
 
     async completeAuthorization(authorizationUrl, opts = {}) {
-      const username = opts.username ?? firstUser.username
-      const user = usersByName.get(username)
-      if (!user) throw new Error(`dev-idp: unknown user "${username}"`)
-      const jar = new CookieJar()
-      let url = new URL(authorizationUrl)
-      let method: 'GET' | 'POST' = 'GET'
-      let body: string | undefined
-      const isIdpPage = (u: URL) =>
-        u.origin === new URL(origin).origin &&
-        /^\/(auth|interaction|device)(\/|$)/.test(u.pathname.slice(issuerPath.length)) &&
-        u.pathname.startsWith(issuerPath + '/')
-      for (let hop = 0; hop < 25; hop++) {
-        const headers: Record<string, string> = { accept: 'text/html' }
-        const cookie = jar.header(url)
-        if (cookie) headers['cookie'] = cookie
-        if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
-        const res = await fetch(url, { method, headers, body, redirect: 'manual' })
-        jar.store(url, res)
-        method = 'GET'
-        body = undefined
-        if (res.status >= 300 && res.status < 400) {
-          await res.body?.cancel().catch(() => {})
-          const location = res.headers.get('location')
-          if (!location) throw new Error(`dev-idp: redirect without Location at ${url.pathname}`)
-          const next = new URL(location, url)
-          if (isIdpPage(next)) {
-            url = next
-            continue
-          }
-          const error = next.searchParams.get('error')
-          if (error) {
-            throw new DevIdpAuthorizationError(error, next.searchParams.get('error_description') ?? undefined, next)
-          }
-          return next
-        }
-        const text = await res.text()
-        if (res.status === 200 && text.includes(`id="${LOGIN_FORM_ID}"`)) {
-          const action = /<form id="dev-idp-login" method="post" action="([^"]+)"/.exec(text)?.[1]
-          if (!action) throw new Error('dev-idp: login form without action')
-          url = new URL(action.replace(/&amp;/g, '&'), url)
-          method = 'POST'
-          body = new URLSearchParams({ username: user.username, password: user.password }).toString()
-          continue
-        }
-        throw new Error(`dev-idp: authorization did not complete (HTTP ${res.status} at ${url.pathname}): ${textSummary(text)}`)
-      }
-      throw new Error('dev-idp: too many redirects during authorization')
+      const result = await drive(new URL(authorizationUrl), opts.username)
+      if (result === 'device-signed-in') throw new Error('dev-idp: that was a device flow; use completeDeviceAuthorization')
+      return result
+    },
+
+    async completeDeviceAuthorization(verificationUri, opts = {}) {
+      const result = await drive(new URL(verificationUri), opts.username)
+      if (result !== 'device-signed-in') throw new Error(`dev-idp: the device flow ended at ${result.href}`)
     },
 
     async issueAccessToken(opts) {
