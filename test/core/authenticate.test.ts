@@ -382,3 +382,63 @@ describe('signature checks on both verification paths (node:crypto and jose/WebC
     }
   })
 })
+
+describe('scope claims handled deliberately', () => {
+  it.each([
+    ['no scope claim', {}],
+    ['an empty scope string', { scope: '' }],
+    ['an empty scp array', { scp: [] }],
+  ])('%s: no scopes, so a required scope is a 403 asking for exactly it', async (_n, claims) => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, requiredScopes: ['mcp:tools'] })
+    const { err, res } = await refusal(auth, request(`Bearer ${await idp.sign({ aud: RESOURCE, ...claims })}`))
+    expect(err.code).toBe('ERR_INSUFFICIENT_SCOPE')
+    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:tools"$/)
+  })
+
+  it('without requiredScopes a token with no scopes is accepted with scopes []', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    expect((await auth.authenticate(request(`Bearer ${await idp.sign({ aud: RESOURCE })}`))).scopes).toEqual([])
+  })
+})
+
+describe('RFC 9701 JWT introspection responses', () => {
+  async function withSignedIntrospection(answer: (now: number) => Record<string, unknown>, header: Record<string, unknown> = {}) {
+    const own = await startTestIssuer()
+    own.route = (_req, res, path) => {
+      if (path !== '/introspect') return false
+      const now = Math.floor(Date.now() / 1000)
+      void own.sign({ iss: own.issuer, aud: 'rs-client', iat: now, token_introspection: answer(now), exp: undefined, sub: undefined, client_id: undefined } as never,
+        { header: { typ: 'token-introspection+jwt', ...header } })
+        .then((jwt) => res.writeHead(200, { 'content-type': 'application/token-introspection+jwt' }).end(jwt))
+      return true
+    }
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: own.issuer, introspection: { clientId: 'rs-client', clientSecret: 's' } })
+    return { own, auth }
+  }
+
+  it('a signed answer is verified with the issuer\'s keys and used', async () => {
+    const { own, auth } = await withSignedIntrospection((now) => ({ active: true, scope: 'mcp:tools', client_id: 'c9', sub: 'u9', exp: now + 60 }))
+    try {
+      const info = await auth.authenticate(request('Bearer opaque-token-1234567890'))
+      expect(info).toMatchObject({ clientId: 'c9', scopes: ['mcp:tools'] })
+      expect(info.extra).toMatchObject({ verifiedBy: 'introspection', subject: 'u9' })
+    } finally {
+      await own.close()
+    }
+  })
+
+  it('a signed answer with the wrong typ, or inactive, is not accepted', async () => {
+    const wrongTyp = await withSignedIntrospection((now) => ({ active: true, exp: now + 60 }), { typ: 'JWT' })
+    try {
+      expect((await refusal(wrongTyp.auth, request('Bearer opaque-token-1234567890'))).res.status).toBe(503)
+    } finally {
+      await wrongTyp.own.close()
+    }
+    const inactive = await withSignedIntrospection(() => ({ active: false }))
+    try {
+      expect((await refusal(inactive.auth, request('Bearer opaque-token-1234567890'))).err.code).toBe('ERR_TOKEN_INACTIVE')
+    } finally {
+      await inactive.own.close()
+    }
+  })
+})
