@@ -75,3 +75,24 @@ describe('RFC 9728 protected resource metadata', () => {
     })
   })
 })
+
+describe('AS metadata discovery order (MCP 2025-11-25, RFC 8414 §3.1)', () => {
+  it('an issuer with a path: OAuth path-inserted, OIDC path-inserted, OIDC path-appended', async () => {
+    const { authorizationServerMetadataUrls } = await import('@mcp-oauth/core')
+    expect(authorizationServerMetadataUrls('https://idp.example.com/tenant1')).toEqual([
+      'https://idp.example.com/.well-known/oauth-authorization-server/tenant1',
+      'https://idp.example.com/.well-known/openid-configuration/tenant1',
+      'https://idp.example.com/tenant1/.well-known/openid-configuration',
+    ])
+  })
+
+  it('an issuer without a path (with or without the trailing slash): OAuth, then OIDC', async () => {
+    const { authorizationServerMetadataUrls } = await import('@mcp-oauth/core')
+    for (const issuer of ['https://idp.example.com', 'https://idp.example.com/']) {
+      expect(authorizationServerMetadataUrls(issuer)).toEqual([
+        'https://idp.example.com/.well-known/oauth-authorization-server',
+        'https://idp.example.com/.well-known/openid-configuration',
+      ])
+    }
+  })
+})
