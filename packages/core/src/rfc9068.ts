@@ -97,7 +97,8 @@ export interface JwtCheck {
  * the registered claims here, in the order and with the outcomes of jose's `jwtVerify`; otherwise jose does both.
  */
 export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSeconds: number, peeked?: PeekedJwt): Promise<JWTPayload> {
-  let payload: JWTPayload
+  let payload: JWTPayload | undefined
+  let resolveKey = check.resolveKey
   if (peeked && verifyJwsNative && check.native !== false) {
     const first = token.indexOf('.')
     const second = token.indexOf('.', first + 1)
@@ -108,18 +109,24 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
     } catch (err) {
       throw mapJoseError(err)
     }
-    if (isCryptoKey(key) && isWeakRsaKey(key)) {
-      // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
-      throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
+    if (isCryptoKey(key)) {
+      if (isWeakRsaKey(key)) {
+        // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
+        throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
+      }
+      if (!(await verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature))) {
+        throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
+      }
+      payload = peeked.payload as JWTPayload
+      checkRegisteredClaims(payload, check, nowSeconds)
+    } else {
+      // Not a WebCrypto key (a resolver of another kind): let jose verify with the key already resolved.
+      resolveKey = (async () => key) as unknown as JwtCheck['resolveKey']
     }
-    if (!isCryptoKey(key) || !(await verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature))) {
-      throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
-    }
-    payload = peeked.payload as JWTPayload
-    checkRegisteredClaims(payload, check, nowSeconds)
-  } else {
+  }
+  if (payload === undefined) {
     try {
-      ;({ payload } = await jwtVerify(token, check.resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
+      ;({ payload } = await jwtVerify(token, resolveKey as Parameters<typeof jwtVerify>[1] & ((...args: never[]) => unknown), {
         issuer: check.issuer,
         ...(check.audienceClaim && check.audienceClaim !== 'aud' ? {} : { audience: check.audiences as string[] }),
         algorithms: check.algorithms as string[],
