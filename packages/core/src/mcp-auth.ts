@@ -401,10 +401,15 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     }
   }
 
-  async function authenticateLike(request: RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo> {
+  /** The bearer token of the request, verified (a cache hit comes back without a promise). */
+  function verifyRequest(request: RequestLike): AuthInfo | Promise<AuthInfo> {
     const token = extractBearerToken(request, config.maxTokenLength)
     if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-    const verified = verifyToken(token)
+    return verifyToken(token)
+  }
+
+  async function authenticateLike(request: RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo> {
+    const verified = verifyRequest(request)
     const info = verified instanceof Promise ? await verified : verified
     checkScopes(info, opts?.scopes ?? config.requiredScopes)
     return info
@@ -523,9 +528,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     let needs = opts?.scopes ?? config.requiredScopes
     if (policy) for (const r of requests) needs = union(needs, staticScopes(policy, r))
     try {
-      const token = extractBearerToken(request, config.maxTokenLength)
-      if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-      const verified = verifyToken(token)
+      const verified = verifyRequest(request)
       const info = verified instanceof Promise ? await verified : verified
       if (policy?.check && requests.length > 0) {
         const decided = await policyNeeds(policy, requests, info)

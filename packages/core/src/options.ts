@@ -1,3 +1,4 @@
+import { SCOPE_TOKEN } from './rfc6750.js'
 import { McpAuthConfigError } from './errors.js'
 import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
@@ -209,8 +210,6 @@ const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([
   'clientId', 'clientSecret', 'privateKey', 'authMethod', 'endpoint', 'cacheTtl', 'inactiveCacheTtl',
 ])
 
-/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
 const ALIASES: Record<string, string> = {
   issuerUrl: 'issuer', issuers: 'issuer', scopes: 'requiredScopes', requiredScope: 'requiredScopes',

@@ -5,6 +5,7 @@
  * clients can step up (MCP authorization, "Scope challenge handling").
  */
 import type { AuthInfo } from './auth-info.js'
+import { SCOPE_TOKEN } from './rfc6750.js'
 import { McpAuthConfigError, McpAuthError } from './errors.js'
 
 /** One JSON-RPC request of the body, as the policy sees it. */
@@ -48,7 +49,6 @@ export interface ResolvedPolicy {
   filterToolsList: boolean
 }
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 const KNOWN = new Set(['tools', 'methods', 'default', 'check', 'filterToolsList'])
 
 function scopeList(value: unknown, option: string): string[] {

@@ -76,10 +76,13 @@ export function challengeValue(value: string): string {
   return value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '')
 }
 
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
 /** Keep only valid scope-tokens (RFC 6749 §3.3), so a scope from a token can never break the header. */
 export function scopeTokens(scopes: Iterable<string>): string[] {
   const out: string[] = []
-  for (const s of scopes) if (typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s) && !out.includes(s)) out.push(s)
+  for (const s of scopes) if (typeof s === 'string' && SCOPE_TOKEN.test(s) && !out.includes(s)) out.push(s)
   return out
 }
 

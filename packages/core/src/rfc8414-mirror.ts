@@ -11,6 +11,7 @@
  */
 import type { PlainResponse } from './plain-response.js'
 import type { AuthorizationServerDiscovery } from './rfc8414.js'
+import { METADATA_CORS } from './rfc9728.js'
 
 /** Options of the mirror. */
 export interface AuthorizationServerMetadataMirror {
@@ -29,12 +30,6 @@ export interface ResolvedMirror {
   respond(method: string): Promise<PlainResponse>
 }
 
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': 'Authorization, MCP-Protocol-Version, Content-Type',
-  'access-control-max-age': '86400',
-}
 
 export function createMirror(options: AuthorizationServerMetadataMirror, discovery: () => AuthorizationServerDiscovery, retryAfter: number): ResolvedMirror {
   const paths = new Set(['/.well-known/oauth-authorization-server'])
@@ -55,7 +50,7 @@ export function createMirror(options: AuthorizationServerMetadataMirror, discove
     paths,
     async respond(method): Promise<PlainResponse> {
       const m = method.toUpperCase()
-      if (m === 'OPTIONS') return { status: 204, headers: CORS, body: '' }
+      if (m === 'OPTIONS') return { status: 204, headers: METADATA_CORS, body: '' }
       if (m !== 'GET' && m !== 'HEAD') {
         return { status: 405, headers: { allow: 'GET, HEAD, OPTIONS', 'access-control-allow-origin': '*' }, body: '' }
       }

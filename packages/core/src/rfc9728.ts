@@ -37,7 +37,8 @@ export function buildProtectedResourceMetadata(config: ResolvedOptions): Protect
   return doc
 }
 
-const CORS = {
+/** CORS for the well-known documents (RFC 9728 and the AS-metadata mirror): browser clients read them. */
+export const METADATA_CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
   'access-control-allow-headers': 'Authorization, MCP-Protocol-Version, Content-Type',
@@ -62,7 +63,7 @@ export function metadataRoutes(config: ResolvedOptions): MetadataRoutes {
   }
   const get: PlainResponse = { status: 200, headers, body }
   const head: PlainResponse = { status: 200, headers, body: '' }
-  const options: PlainResponse = { status: 204, headers: { ...CORS, 'content-length': '0' }, body: '' }
+  const options: PlainResponse = { status: 204, headers: { ...METADATA_CORS, 'content-length': '0' }, body: '' }
   const notAllowed: PlainResponse = {
     status: 405,
     headers: { allow: 'GET, HEAD, OPTIONS', 'access-control-allow-origin': '*', 'content-type': 'application/json', 'cache-control': 'no-store' },
