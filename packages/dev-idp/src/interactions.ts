@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { timingSafeEqual, createHash } from 'node:crypto'
 import type { Provider } from 'oidc-provider'
 import { escapeHtml, page, readBody, sendHtml } from './http.js'
+import { sameSecret } from './secret.js'
 
 export interface InteractionUser {
   id: string
@@ -17,12 +17,6 @@ export interface InteractionDeps {
 
 /** Marker the login form carries so `completeAuthorization()` can recognise it. */
 export const LOGIN_FORM_ID = 'dev-idp-login'
-
-function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest()
-  const hb = createHash('sha256').update(b).digest()
-  return timingSafeEqual(ha, hb)
-}
 
 function loginPage(
   deps: InteractionDeps,
