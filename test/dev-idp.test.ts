@@ -552,6 +552,35 @@ describe('dev-idp lifecycle', () => {
     }
   })
 
+  it('introspectJwts: false leaves JWTs to oidc-provider (400 unsupported_token_type); oauth-error answers like a real IdP', async () => {
+    const idp = await startDevIdp({ signingAlg: 'RS256', introspectJwts: false })
+    try {
+      const d = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Discovery
+      const rs = basic(idp.resourceServerClient.clientId, idp.resourceServerClient.clientSecret)
+      const jwt = await idp.issueAccessToken({ resource: 'http://127.0.0.1:1/mcp' })
+      const refused = await postForm(d.introspection_endpoint, { token: jwt }, { authorization: rs })
+      expect(refused.status).toBe(400)
+      expect(refused.json).toMatchObject({ error: 'unsupported_token_type' })
+      // Opaque tokens are still introspected, and JWTs can still be revoked.
+      const opaque = await idp.issueAccessToken({ format: 'opaque' })
+      expect((await postForm(d.introspection_endpoint, { token: opaque }, { authorization: rs })).json).toMatchObject({ active: true })
+      await idp.revoke(jwt)
+      // Wrong resource-server credentials: the real 401 invalid_client.
+      const wrong = await postForm(d.introspection_endpoint, { token: opaque }, { authorization: basic(idp.resourceServerClient.clientId, 'wrong') })
+      expect(wrong.status).toBe(401)
+      expect(wrong.json).toMatchObject({ error: 'invalid_client' })
+
+      idp.fail('introspection', { kind: 'oauth-error', status: 401, error: 'invalid_client', description: 'client authentication failed' })
+      const injected = await fetch(d.introspection_endpoint, { method: 'POST', headers: { authorization: rs, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${opaque}` })
+      expect(injected.status).toBe(401)
+      expect(injected.headers.get('www-authenticate')).toMatch(/^Basic /)
+      expect(await injected.json()).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' })
+      expect(() => idp.fail('introspection', { kind: 'oauth-error', status: 500, error: 'server_error' })).toThrow(TypeError)
+    } finally {
+      await idp.close()
+    }
+  })
+
   it('serveOAuthMetadata: false hides the RFC 8414 document', async () => {
     const idp = await startDevIdp({ serveOAuthMetadata: false })
     try {

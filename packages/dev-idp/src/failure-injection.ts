@@ -38,6 +38,11 @@ function validateFailureMode(mode: FailureMode): void {
         throw new TypeError('dev-idp: fail(…, { kind: "status", status }) needs an integer status 200–599')
       }
       return
+    case 'oauth-error':
+      if (!Number.isInteger(mode.status) || mode.status < 400 || mode.status > 499 || typeof mode.error !== 'string' || !mode.error) {
+        throw new TypeError('dev-idp: fail(…, { kind: "oauth-error", status, error }) needs a 4xx status and an error code')
+      }
+      return
     case 'delay':
       if (!(mode.ms >= 0)) throw new TypeError('dev-idp: fail(…, { kind: "delay", ms }) needs ms >= 0')
       return
@@ -61,7 +66,7 @@ const zeroCounts = (): Record<CountedEndpoint, number> => ({
 
 /**
  * Test hooks at the HTTP level, in front of oidc-provider: request counters per endpoint and injected
- * failures (status, hang, delay, garbage, huge bodies, arbitrary JSON). Backs `fail()`, `heal()`,
+ * failures (status, hang, delay, garbage, huge bodies, arbitrary JSON, OAuth error answers). Backs `fail()`, `heal()`,
  * `counts` and `resetCounts()`.
  */
 export class FailureInjector {
@@ -166,6 +171,13 @@ export class FailureInjector {
         req.resume()
         sendJson(res, 200, mode.body)
         return
+      case 'oauth-error': {
+        req.resume()
+        // RFC 6749 §5.2: a 401 names the authentication scheme the client should use.
+        const headers: Record<string, string> = mode.status === 401 ? { 'www-authenticate': 'Basic realm="dev-idp"' } : {}
+        sendJson(res, mode.status, { error: mode.error, ...(mode.description ? { error_description: mode.description } : {}) }, headers)
+        return
+      }
     }
   }
 

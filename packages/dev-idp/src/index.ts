@@ -75,6 +75,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       issuer,
       issuerPath,
       serveOAuthMetadata: settings.serveOAuthMetadata,
+      introspectJwts: options.introspectJwts !== false,
       injector,
       jwtEndpoints: new JwtTokenEndpoints({
         provider: () => provider,

@@ -53,6 +53,8 @@ export interface RequestHandlerDeps {
   issuer: string
   issuerPath: string
   serveOAuthMetadata: boolean
+  /** JWTs at introspection: answered by the front layer (`true`) or left to oidc-provider (`false`: 400 unsupported_token_type). */
+  introspectJwts: boolean
   injector: FailureInjector
   jwtEndpoints: JwtTokenEndpoints
   interactions: InteractionDeps
@@ -115,7 +117,7 @@ async function dispatch(deps: RequestHandlerDeps, req: IncomingMessage, res: Ser
     const body = await readBody(req)
     const form = new URLSearchParams(body.toString('utf8'))
     const token = form.get('token')
-    if (token && isJwtShaped(token)) {
+    if (token && isJwtShaped(token) && (rel === '/token/revocation' || deps.introspectJwts)) {
       await deps.jwtEndpoints.handle(rel, req, res, form, token)
       return
     }

@@ -42,6 +42,13 @@ export interface DevIdpOptions {
   resourceServerClientSecret?: string
   /** Secret of the pre-registered 'mcp-service' client. Default: random per start. */
   serviceClientSecret?: string
+  /**
+   * Who answers introspection (RFC 7662) for a JWT. `true` (default): this IdP's front layer, which checks the
+   * JWT against its own keys and answers `active` like for an opaque token. `false`: oidc-provider itself, which
+   * refuses every structured token with `400 {"error":"unsupported_token_type"}`, as a production
+   * oidc-provider does (and what a resource server must not take for an outage).
+   */
+  introspectJwts?: boolean
 }
 
 export type FailureMode =
@@ -52,6 +59,12 @@ export type FailureMode =
   | { kind: 'garbage' }
   | { kind: 'huge'; bytes: number }
   | { kind: 'json'; body: unknown }
+  /**
+   * An OAuth error answer (RFC 6749 §5.2, RFC 7662 §2.3): `status` with `{ error, error_description? }`, as real
+   * IdPs send for `invalid_client` (401, with `WWW-Authenticate: Basic`), `invalid_request`,
+   * `unsupported_token_type` (400) or `access_denied` (403).
+   */
+  | { kind: 'oauth-error'; status: number; error: string; description?: string }
 
 export type FailableEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'all'
 export type CountedEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'registration' | 'authorization' | 'total'
