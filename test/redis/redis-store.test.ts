@@ -76,6 +76,17 @@ describe('the store contract on a real redis-server', () => {
     expect(() => new RedisStore({ prefix: 'no-colon' })).toThrow(TypeError)
   })
 
+  it('the grant index keeps every member written at once, its expiry only grows, and a take is once', async () => {
+    await Promise.all(Array.from({ length: 40 }, (_, i) => store.indexAdd('grant-index', 'grant-1', `member-${i}`, i === 7 ? 600 : 30)))
+    const key = store.key('grant-index', 'grant-1')
+    expect(Number(replyValue(await redis.command('PTTL', key)))).toBeGreaterThan(30_000)
+    const [first, second] = await Promise.all([store.indexTake('grant-index', 'grant-1'), store.indexTake('grant-index', 'grant-1')])
+    const taken = [...first, ...second].sort()
+    expect(taken).toEqual(Array.from({ length: 40 }, (_, i) => `member-${i}`).sort())
+    expect(first.length === 0 || second.length === 0).toBe(true)
+    expect(await store.indexTake('grant-index', 'grant-1')).toEqual([])
+  })
+
   it('a prefix keeps two deployments on one Redis apart', async () => {
     const other = new RedisStore({ url: redis.url, prefix: 'mcp-oauth:v1:other:' })
     try {

@@ -50,6 +50,12 @@ export const FAIL_FAST: Readonly<RedisOptions> = Object.freeze({
   retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
 })
 
+// SADD, then raise the set's expiry to the member's if it is shorter (PEXPIRE GT needs Redis 7; this works on 6.2).
+const INDEX_ADD = `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`
+
 const KIND = /^[a-z][a-z0-9_-]{0,63}$/i
 
 /** SHA-256 of an id, base64url: how ids appear in keys. */
@@ -160,6 +166,26 @@ export class RedisStore implements KeyValueStore {
     const key = this.key(kind, id)
     const value = await this.#run('take', () => this.client.getdel(key))
     return value ?? undefined
+  }
+
+  /**
+   * Add `member` to the set (kind, id) and keep the set alive at least `ttlSeconds` (its expiry only grows).
+   * One atomic step (a Lua script), so members written at once by several instances are all kept: this is
+   * the grant index oidc-provider's `revokeByGrantId` needs (grant → its codes, tokens and device codes).
+   */
+  async indexAdd(kind: string, id: string, member: string, ttlSeconds: number): Promise<void> {
+    const key = this.key(kind, id)
+    const ms = ttlMs(ttlSeconds, 'ttlSeconds')
+    await this.#run('index', () => this.client.eval(INDEX_ADD, 1, key, member, String(ms)))
+  }
+
+  /** Read and delete the set (kind, id) in one step (MULTI): every member once, to exactly one caller. */
+  async indexTake(kind: string, id: string): Promise<string[]> {
+    const key = this.key(kind, id)
+    const replies = await this.#run('index', () => this.client.multi().smembers(key).del(key).exec())
+    const first = replies?.[0]
+    if (!first || first[0]) throw this.unavailable('index', first?.[0] ?? new Error('transaction aborted'))
+    return first[1] as string[]
   }
 
   /** Close the connection if this store created it. */
