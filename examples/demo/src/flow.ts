@@ -18,6 +18,8 @@ export interface FlowExchange {
   requestBody?: string
   responseBody?: string
   wwwAuthenticate?: string
+  /** The MCP 2026-07-28 request metadata headers (SEP-2243) the client sent, when it sent any. */
+  mcpHeaders?: { protocolVersion?: string; method?: string; name?: string }
 }
 
 export interface FlowOptions extends Omit<DemoProviderOptions, 'redirectUrl'> {
@@ -47,14 +49,28 @@ function classify(url: URL, method: string, serverUrl: string): FlowExchange['ki
   return 'other'
 }
 
+function mcpHeadersOf(input: Parameters<typeof fetch>[0], init: Parameters<typeof fetch>[1]): FlowExchange['mcpHeaders'] {
+  const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
+  const out: NonNullable<FlowExchange['mcpHeaders']> = {}
+  const version = headers.get('mcp-protocol-version')
+  const method = headers.get('mcp-method')
+  const name = headers.get('mcp-name')
+  if (version) out.protocolVersion = version
+  if (method) out.method = method
+  if (name) out.name = name
+  return method || name ? out : undefined
+}
+
 /** A fetch that records (and reports) each exchange; bodies of OAuth endpoints are kept, MCP bodies too. */
-function recordingFetch(serverUrl: string, exchanges: FlowExchange[], onExchange?: (e: FlowExchange) => void): typeof fetch {
+export function recordingFetch(serverUrl: string, exchanges: FlowExchange[], onExchange?: (e: FlowExchange) => void): typeof fetch {
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
     const response = await fetch(input, init)
     const kind = classify(url, method, serverUrl)
     const exchange: FlowExchange = { kind, method, url: url.href, status: response.status }
+    const mcpHeaders = kind === 'mcp' ? mcpHeadersOf(input, init) : undefined
+    if (mcpHeaders) exchange.mcpHeaders = mcpHeaders
     if (typeof init?.body === 'string') exchange.requestBody = init.body
     else if (init?.body instanceof URLSearchParams) exchange.requestBody = init.body.toString()
     const challenge = response.headers.get('www-authenticate')

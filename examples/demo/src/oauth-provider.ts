@@ -21,8 +21,11 @@ export class DemoOAuthProvider implements OAuthClientProvider {
   #client: OAuthClientInformationMixed | undefined
   #tokens: OAuthTokens | undefined
   #verifier = ''
+  #discovery: unknown
   /** The code from the last authorization, for `transport.finishAuth(code)`. */
   authorizationCode: string | undefined
+  /** The whole redirect back (code, state, RFC 9207 `iss`), for the SDK v2 `transport.finishAuth(params)`. */
+  callbackParams: URLSearchParams | undefined
   /** Every authorization URL the client was sent to. */
   readonly authorizationUrls: URL[] = []
 
@@ -69,6 +72,16 @@ export class DemoOAuthProvider implements OAuthClientProvider {
     this.authorizationUrls.push(url)
     const back = await this.#options.authorize(url)
     this.authorizationCode = back.searchParams.get('code') ?? undefined
+    this.callbackParams = back.searchParams
+  }
+
+  /** SDK v2 (SEP-2352): what discovery found, kept beside the code verifier so the callback is checked against it. */
+  saveDiscoveryState(state: unknown): void {
+    this.#discovery = state
+  }
+
+  discoveryState(): unknown {
+    return this.#discovery
   }
 
   saveCodeVerifier(verifier: string): void {

@@ -1,12 +1,13 @@
 /**
- * An MCP server (MCP SDK v1, Streamable HTTP, stateful sessions) on Express, protected by mcp-oauth.
- * The auth is the two marked lines; everything else is the SDK's usual setup.
+ * An MCP server on Express, protected by mcp-oauth, for clients of both MCP revisions: 2025-11-25 (MCP SDK v1,
+ * Streamable HTTP, stateful sessions) and 2026-07-28 (MCP SDK v2, stateless). The auth is the two marked
+ * lines; everything else is the SDKs' usual setup.
  */
 import express from 'express'
 import { mcpAuth } from '@mcp-oauth/express' // auth 1/2
 import type { McpAuthOptions } from '@mcp-oauth/express'
 import { listenExample, type ExampleServer, type ExampleServerOptions } from './listen.js'
-import { mcpSessions } from './sessions.js'
+import { mcpDualEra } from './dual-era.js'
 
 export type { ExampleServer, ExampleServerOptions } from './listen.js'
 
@@ -15,7 +16,7 @@ export function createApp(authOptions: McpAuthOptions, path = '/mcp'): express.E
   app.use(express.json())
   app.use(mcpAuth(authOptions)) // auth 2/2: metadata routes + every method on `path` needs a valid token
 
-  const sessions = mcpSessions()
+  const sessions = mcpDualEra()
   app.route(path)
     .post((req, res) => sessions(req, res, req.body))
     .get((req, res) => sessions(req, res))

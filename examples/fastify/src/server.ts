@@ -1,11 +1,11 @@
 /**
- * An MCP server (MCP SDK v1, Streamable HTTP, stateful sessions) on Fastify 5, protected by mcp-oauth.
- * The auth is the two marked lines; everything else is the SDK's usual setup.
+ * An MCP server on Fastify 5, protected by mcp-oauth, for clients of both MCP revisions: 2025-11-25 (MCP SDK
+ * v1, stateful sessions) and 2026-07-28 (MCP SDK v2, stateless). The auth is the two marked lines.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import mcpAuth, { type McpAuthOptions } from '@mcp-oauth/fastify' // auth 1/2
 import { listenExample, type ExampleServer, type ExampleServerOptions } from '@mcp-oauth/example-express/listen'
-import { mcpSessions } from '@mcp-oauth/example-express/sessions'
+import { mcpDualEra } from '@mcp-oauth/example-express/dual-era'
 import type { Server } from 'node:http'
 
 export type { ExampleServer, ExampleServerOptions } from '@mcp-oauth/example-express/listen'
@@ -14,7 +14,7 @@ export async function createApp(authOptions: McpAuthOptions, path = '/mcp', serv
   const app = Fastify(server ? { serverFactory: (handler) => server.on('request', handler) } : {})
   await app.register(mcpAuth, authOptions) // auth 2/2: metadata routes + every method on `path` needs a valid token
 
-  const sessions = mcpSessions()
+  const sessions = mcpDualEra()
   app.route({
     method: ['POST', 'GET', 'DELETE'],
     url: path,

@@ -1,7 +1,6 @@
 /**
- * An MCP server (MCP SDK v1, Streamable HTTP, stateless) on plain node:http, protected by mcp-oauth.
- * The auth is the two marked lines. The body is not parsed here: the SDK transport reads it after the token
- * was checked.
+ * An MCP server on plain node:http, protected by mcp-oauth, for clients of both MCP revisions: 2025-11-25
+ * (MCP SDK v1, Streamable HTTP, stateless) and 2026-07-28 (MCP SDK v2). The auth is the two marked lines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
@@ -9,11 +8,12 @@ import { withMcpAuth } from '@mcp-oauth/node' // auth 1/2
 import type { McpAuthOptions } from '@mcp-oauth/node'
 import { listenExample, type ExampleServer, type ExampleServerOptions } from '@mcp-oauth/example-express/listen'
 import { createMcpServer } from '@mcp-oauth/example-express/tools'
+import { mcpDualEra } from '@mcp-oauth/example-express/dual-era'
 
 export type { ExampleServer, ExampleServerOptions } from '@mcp-oauth/example-express/listen'
 
 /** Stateless: a fresh server and transport per request, so every request stands alone. */
-async function statelessMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function statelessMcp(req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void> {
   const server = createMcpServer()
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
   res.on('close', () => {
@@ -21,18 +21,19 @@ async function statelessMcp(req: IncomingMessage, res: ServerResponse): Promise<
     void server.close()
   })
   await server.connect(transport)
-  // req.body is set when a policy made the adapter read the body; otherwise the transport reads the stream.
-  await transport.handleRequest(req, res, (req as { body?: unknown }).body)
+  await transport.handleRequest(req, res, body)
 }
 
 export function createListener(authOptions: McpAuthOptions, path = '/mcp'): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   // auth 2/2: metadata routes + every method on `path` needs a valid token; req.auth reaches the tools
+  const mcp = mcpDualEra(statelessMcp)
   return withMcpAuth(authOptions, async (req, res) => {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== path) {
       res.writeHead(404).end()
       return
     }
-    await statelessMcp(req, res)
+    // req.body is set when the adapter read the body (a policy); otherwise it is read once by mcpDualEra.
+    await mcp(req, res, req.body)
   })
 }
 
