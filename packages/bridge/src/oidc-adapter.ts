@@ -1,0 +1,92 @@
+/**
+ * oidc-provider's storage adapter over a {@link BridgeStore}. Token-like models whose id IS the credential
+ * (authorization codes, refresh tokens, device codes, opaque access tokens, registration access tokens) are
+ * stored under a SHA-256 of the id, and their payload keeps no copy of it (`jti` is put back on read): a
+ * leaked store holds no usable refresh token or code.
+ *
+ * Secondary indexes (grant → members, session uid → session, user code → device code) are separate entries,
+ * so the store contract stays get / set / delete / take.
+ */
+import { createHash } from 'node:crypto'
+import type { Adapter, AdapterPayload } from 'oidc-provider'
+import type { BridgeStore } from './store.js'
+
+const HASHED = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'AccessToken',
+  'ClientCredentials',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'BackchannelAuthenticationRequest',
+])
+
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'])
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url')
+}
+
+/**
+ * @param maxTtl lifetime of entries oidc-provider stores without one (registered clients) and of the indexes.
+ */
+export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: string) => Adapter {
+  const now = () => Math.floor(Date.now() / 1000)
+  return (model: string): Adapter => {
+    const hashed = HASHED.has(model)
+    const kind = `bridge-oidc-${model}`
+    const idOf = (id: string) => (hashed ? sha256(id) : id)
+    const ttlOf = (expiresIn: number | undefined) => (typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : maxTtl)
+
+    async function read(id: string): Promise<AdapterPayload | undefined> {
+      const text = await store.get(kind, idOf(id))
+      if (text === undefined) return undefined
+      const payload = JSON.parse(text) as AdapterPayload
+      if (hashed) payload.jti = id
+      return payload
+    }
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        const copy: AdapterPayload = { ...payload }
+        if (hashed) delete copy.jti
+        const ttl = ttlOf(expiresIn)
+        await store.set(kind, idOf(id), JSON.stringify(copy), ttl)
+        if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, id, ttl)
+        if (typeof payload.userCode === 'string') await store.set(`bridge-oidc-usercode`, sha256(payload.userCode), id, ttl)
+        if (GRANTABLE.has(model) && typeof payload.grantId === 'string') {
+          // Read-modify-write: two members of one grant written at the same instant by two bridge instances
+          // could drop one from the index; revocation then misses it until it expires (bounded by its TTL).
+          const members = JSON.parse((await store.get('bridge-oidc-grant-index', payload.grantId)) ?? '[]') as Array<[string, string]>
+          members.push([kind, idOf(id)])
+          await store.set('bridge-oidc-grant-index', payload.grantId, JSON.stringify(members), Math.max(ttl, maxTtl))
+        }
+      },
+      find: read,
+      async findByUid(uid) {
+        const id = await store.get('bridge-oidc-session-uid', uid)
+        return id === undefined ? undefined : read(id)
+      },
+      async findByUserCode(userCode) {
+        const id = await store.get('bridge-oidc-usercode', sha256(userCode))
+        return id === undefined ? undefined : read(id)
+      },
+      async consume(id) {
+        const text = await store.get(kind, idOf(id))
+        if (text === undefined) return
+        const payload = JSON.parse(text) as AdapterPayload
+        payload.consumed = now()
+        const left = typeof payload.exp === 'number' ? payload.exp - now() : maxTtl
+        await store.set(kind, idOf(id), JSON.stringify(payload), Math.max(1, left))
+      },
+      async destroy(id) {
+        await store.delete(kind, idOf(id))
+      },
+      async revokeByGrantId(grantId) {
+        const members = JSON.parse((await store.take('bridge-oidc-grant-index', grantId)) ?? '[]') as Array<[string, string]>
+        await Promise.all(members.map(([k, i]) => store.delete(k, i)))
+      },
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One world for the bridge's end-to-end tests, all real: the dev IdP as the upstream (OIDC with PKCE, or
+ * GitHub-like), the bridge and an MCP server on one Express app (the bridge at /oauth, the MCP endpoint at /mcp,
+ * protected by @mcp-oauth/express with issuer = the bridge), and a tool that reads the user's upstream token.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { mcpAuth } from '@mcp-oauth/express'
+import { createBridge, oidc, oauth2, MemoryBridgeStore, type Bridge, type BridgeOptions, type UpstreamConfig } from '@mcp-oauth/bridge'
+import { startDevIdp, type DevIdp, type DevIdpOptions } from '@mcp-oauth/dev-idp'
+
+export type UpstreamMode = 'oidc-pkce' | 'github-like'
+
+export interface BridgeWorld {
+  idp: DevIdp
+  bridge: Bridge
+  store: MemoryBridgeStore
+  /** Origin of the app (bridge + MCP server). */
+  origin: string
+  mcpUrl: string
+  server: Server
+  close(): Promise<void>
+}
+
+export interface WorldOptions {
+  mode: UpstreamMode
+  idp?: DevIdpOptions
+  bridge?: Partial<BridgeOptions>
+  upstream?: Partial<UpstreamConfig>
+}
+
+export const BRIDGE_CLIENT = { clientId: 'mcp-bridge', clientSecret: 'bridge-secret-for-tests-only-0123456789' }
+
+function mcpServer(bridge: Bridge, upstreamUserinfo: string): McpServer {
+  const server = new McpServer({ name: 'bridge-e2e', version: '0.1.0' })
+  server.registerTool('whoami', { description: 'the verified caller' }, (extra) => {
+    const auth = extra.authInfo!
+    const e = (auth.extra ?? {}) as { subject?: string; issuer?: string }
+    const text = JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource?.href, subject: e.subject, issuer: e.issuer })
+    return { content: [{ type: 'text', text }] }
+  })
+  server.registerTool('upstream-user', { description: "calls the upstream IdP's user-info endpoint with the user's upstream token" }, async (extra) => {
+    const token = await bridge.upstreamToken(extra.authInfo!)
+    const res = await fetch(upstreamUserinfo, { headers: { authorization: `Bearer ${token}` } })
+    const body = (await res.json()) as { sub?: string }
+    return { content: [{ type: 'text', text: JSON.stringify({ status: res.status, sub: body.sub, sameAsBridgeToken: token === extra.authInfo!.token }) }] }
+  })
+  return server
+}
+
+export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWorld> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const issuer = `${origin}/oauth`
+  const mcpUrl = `${origin}/mcp`
+  const callbackUrl = `${issuer}/callback`
+  const github = options.mode === 'github-like'
+  const idp = await startDevIdp({
+    ...options.idp,
+    clients: [{
+      client_id: BRIDGE_CLIENT.clientId,
+      client_secret: BRIDGE_CLIENT.clientSecret,
+      client_name: 'the MCP bridge',
+      redirect_uris: [callbackUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: github ? 'client_secret_post' : 'client_secret_basic',
+    }],
+    ...(github ? { githubLike: true } : {}),
+  } as DevIdpOptions)
+  const upstream: UpstreamConfig = github
+    ? oauth2({
+        ...BRIDGE_CLIENT,
+        name: 'GitHub-like dev IdP',
+        authorizationEndpoint: `${idp.issuer}/auth`,
+        tokenEndpoint: `${idp.issuer}/token`,
+        userinfoEndpoint: `${idp.issuer}/me`,
+        issuer: idp.issuer,
+        scopes: ['openid', 'offline_access'],
+        pkce: false,
+        tokenEndpointAuthMethod: 'client_secret_post',
+        ...(options.upstream as Partial<Parameters<typeof oauth2>[0]>),
+      })
+    : oidc({ ...BRIDGE_CLIENT, issuer: idp.issuer, name: 'dev IdP', ...options.upstream })
+  const store = new MemoryBridgeStore()
+  const bridge = createBridge({ issuer, resource: mcpUrl, scopes: ['mcp:tools', 'mcp:admin'], upstream, store, title: 'bridge e2e', ...options.bridge })
+
+  const app = express()
+  app.use(bridge.handler)
+  app.use(express.json())
+  app.use(mcpAuth({ resource: mcpUrl, issuer: bridge.issuer, scopesSupported: ['mcp:tools'], requiredScopes: ['mcp:tools'] }))
+  app.post('/mcp', async (req, res) => {
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
+    res.on('close', () => void transport.close())
+    await mcpServer(bridge, `${idp.issuer}/me`).connect(transport)
+    await transport.handleRequest(req, res, req.body)
+  })
+  app.all('/mcp', (_req, res) => void res.status(405).set('allow', 'POST').end())
+  server.on('request', app)
+  await bridge.ready()
+  return {
+    idp,
+    bridge,
+    store,
+    origin,
+    mcpUrl,
+    server,
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await idp.close()
+    },
+  }
+}
