@@ -62,6 +62,7 @@ describe('on the dev IdP', () => {
       const report = await diagnose(idp.issuer, { resource: mcp.resource })
       expect(status(report, 'resource-metadata')).toBe('pass')
       expect(status(report, 'challenge')).toBe('pass')
+      expect(status(report, 'challenge-2026')).toBe('pass')
       expect(report.verdict).toBe('pass')
     } finally {
       await mcp.close()
@@ -80,6 +81,22 @@ describe('on the dev IdP', () => {
       await mcp.close()
       await other.close()
     }
+  })
+
+  it('with introspection credentials: accepted ones pass, refused ones fail and say what mcp-oauth will answer', async () => {
+    const { clientId, clientSecret } = idp.resourceServerClient
+    const good = await diagnose(idp.issuer, { introspection: { clientId, clientSecret } })
+    expect(check(good, 'introspection-credentials')).toMatchObject({ status: 'pass', title: expect.stringMatching(/accepts the introspection credentials/) })
+    const bad = await diagnose(idp.issuer, { introspection: { clientId, clientSecret: 'not-the-secret' } })
+    expect(check(bad, 'introspection-credentials')).toMatchObject({ status: 'fail', title: expect.stringMatching(/refused the introspection credentials.*401 invalid_client/), fix: expect.stringMatching(/503/) })
+    expect(bad.ok).toBe(false)
+    // The CLI reads the secret from the environment only.
+    const out: string[] = []
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t) }
+    expect(await runCli([idp.issuer, '--client-id', clientId], { ...io, env: { MCP_OAUTH_CLIENT_SECRET: 'wrong' } })).toBe(1)
+    expect(out.join('\n')).toMatch(/refused the introspection credentials/)
+    expect(await runCli([idp.issuer, '--client-id', clientId], { ...io, env: { MCP_OAUTH_CLIENT_SECRET: clientSecret } })).toBe(0)
+    expect(await runCli([idp.issuer, '--client-id', clientId], io)).toBe(2)
   })
 
   it('a metadata URL given as the issuer, and an unreachable issuer, fail with a fix', async () => {
@@ -122,6 +139,61 @@ const cases: Case[] = [
   { name: 'workos', start: () => startWorkOS(), verdict: 'pass', provider: 'workos', statuses: { pkce: 'pass', registration: 'pass', jwks: 'info' } },
   { name: 'logto', start: () => startLogto(), verdict: 'warn', provider: 'logto', statuses: { discovery: 'pass', pkce: 'pass', registration: 'warn', jwks: 'pass' } },
 ]
+
+describe('what MCP 2026-07-28 clients need from the IdP', () => {
+  it('the dev IdP: CIMD and RFC 9207 iss (authorization_response_iss_parameter_supported) both pass', async () => {
+    const idp = await startDevIdp()
+    try {
+      const report = await diagnose(idp.issuer)
+      expect(status(report, 'cimd')).toBe('pass')
+      expect(status(report, 'iss-parameter')).toBe('pass')
+    } finally {
+      await idp.close()
+    }
+  })
+
+  it('keycloak sends iss but has no CIMD; auth0 has neither: each is named with what to do, and the verdict is unchanged', async () => {
+    const kc = await startKeycloak()
+    const a0 = await startAuth0()
+    try {
+      const k = await diagnose(kc.issuer)
+      expect(status(k, 'iss-parameter')).toBe('pass')
+      expect(check(k, 'cimd')).toMatchObject({ status: 'info', fix: expect.stringContaining('@mcp-oauth/bridge') })
+      expect(check(k, 'cimd').details[0]).toMatch(/Dynamic Client Registration.*deprecated/)
+      const a = await diagnose(a0.issuer)
+      expect(check(a, 'iss-parameter')).toMatchObject({ status: 'info', fix: expect.stringContaining('RFC 9207') })
+      expect(a.verdict).toBe('pass')
+      expect(formatReport(a)).toContain('authorization_response_iss_parameter_supported')
+    } finally {
+      await kc.close()
+      await a0.close()
+    }
+  })
+
+  it('with --resource: a server that answers server/discover without a token with anything but the 401 challenge is a warning', async () => {
+    const idp = await startDevIdp()
+    const server = createServer((req, res) => {
+      if ((req.url ?? '').startsWith('/.well-known/oauth-protected-resource')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ resource, authorization_servers: [idp.issuer] }))
+      } else if (req.headers['mcp-method'] === 'server/discover') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":{}}')
+      } else {
+        res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${resource.replace('/mcp', '/.well-known/oauth-protected-resource/mcp')}"` }).end()
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const resource = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+    try {
+      const report = await diagnose(idp.issuer, { resource })
+      expect(status(report, 'challenge')).toBe('pass')
+      expect(check(report, 'challenge-2026')).toMatchObject({ status: 'warn', fix: expect.stringContaining('server/discover') })
+    } finally {
+      server.closeAllConnections()
+      server.close()
+      await idp.close()
+    }
+  })
+})
 
 describe('on the provider emulations', () => {
   it.each(cases)('$name: verdict $verdict', async ({ start, verdict, provider, statuses }) => {

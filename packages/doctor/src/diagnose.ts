@@ -12,8 +12,8 @@ import { detectProvider, type ProviderHint } from './providers.js'
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info'
 
 export type CheckId =
-  | 'issuer-url' | 'discovery' | 'issuer' | 'endpoints' | 'pkce' | 'registration' | 'audience' | 'jwks' | 'introspection'
-  | 'resource-metadata' | 'challenge'
+  | 'issuer-url' | 'discovery' | 'issuer' | 'endpoints' | 'pkce' | 'registration' | 'cimd' | 'iss-parameter' | 'audience' | 'jwks'
+  | 'introspection' | 'introspection-credentials' | 'resource-metadata' | 'challenge' | 'challenge-2026'
 
 export interface DoctorCheck {
   id: CheckId
@@ -47,6 +47,12 @@ export interface DiagnoseOptions {
   timeout?: number
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch
+  /**
+   * The MCP server's introspection credentials (RFC 7662 §2.1, `client_secret_basic`): the doctor introspects a
+   * made-up token with them and says whether the IdP accepts them. Refused credentials make mcp-oauth answer 503
+   * to every opaque token (`idp_unavailable`, "credentials refused").
+   */
+  introspection?: { clientId: string; clientSecret: string }
 }
 
 const MIRROR = 'authorizationServerMetadata: { supportsPkceS256: true }'
@@ -229,6 +235,31 @@ export async function diagnose(issuer: string, options: DiagnoseOptions = {}): P
     })
   }
 
+  // --- what 2026-07-28 clients look for: CIMD (DCR is deprecated there) and RFC 9207 iss (SEP-2468)
+  if (cimd) {
+    add({ id: 'cimd', status: 'pass', title: 'Client ID Metadata Documents supported (what 2026-07-28 recommends)' })
+  } else {
+    add({
+      id: 'cimd',
+      status: 'info',
+      title: 'No Client ID Metadata Documents (client_id_metadata_document_supported is not true)',
+      details: dcr ? ['Clients fall back to Dynamic Client Registration, which MCP 2026-07-28 keeps only for backwards compatibility (deprecated).'] : [],
+      fix: 'MCP 2026-07-28 recommends CIMD: enable it at the IdP if it can, or put @mcp-oauth/bridge in front of it (the bridge accepts CIMD clients and registers once upstream).',
+    })
+  }
+  const issSupported = m.authorization_response_iss_parameter_supported
+  if (issSupported === true) {
+    add({ id: 'iss-parameter', status: 'pass', title: 'Authorization responses carry iss (RFC 9207: authorization_response_iss_parameter_supported)' })
+  } else {
+    add({
+      id: 'iss-parameter',
+      status: 'info',
+      title: 'authorization_response_iss_parameter_supported is not true: authorization responses may not carry iss (RFC 9207)',
+      details: ['MCP 2026-07-28 clients check a present iss against the issuer they chose and refuse a mismatch; without it they cannot detect a mix-up attack (SEP-2468), and a later revision is expected to make it a MUST.'],
+      fix: 'Turn on RFC 9207 at the IdP (it then sends iss and advertises authorization_response_iss_parameter_supported: true), or put @mcp-oauth/bridge in front of it: the bridge sends iss.',
+    })
+  }
+
   // --- audience (RFC 8707)
   let canonical: string | undefined
   if (options.resource !== undefined) {
@@ -298,12 +329,58 @@ export async function diagnose(issuer: string, options: DiagnoseOptions = {}): P
   // --- introspection
   if (typeof m.introspection_endpoint === 'string') {
     add({ id: 'introspection', status: 'pass', title: `Introspection endpoint: ${m.introspection_endpoint}`, details: ['Opaque tokens can be checked with introspection: { clientId, clientSecret } (a client of the IdP for the MCP server).'] })
+    if (options.introspection) add(await probeIntrospection(m.introspection_endpoint, options.introspection, http))
   } else {
     add({ id: 'introspection', status: 'info', title: 'No introspection endpoint: only JWT access tokens (or a provider profile) can be verified' })
   }
 
   if (canonical !== undefined) await checkResource(canonical, issuer, http, add)
   return report(found.url, m, provider)
+}
+
+/** RFC 6749 §2.3.1: each part form-urlencoded, then base64. */
+function basicCredentials(id: string, secret: string): string {
+  const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+')
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`
+}
+
+/**
+ * Introspect a made-up token with the MCP server's credentials and read the answer the way mcp-oauth does
+ * (RFC 7662 §2.2–2.3, RFC 6749 §5.2): credentials refused (401, 403, `invalid_client`, `unauthorized_client`)
+ * is the one answer that makes every opaque token a 503.
+ */
+async function probeIntrospection(endpoint: string, creds: { clientId: string; clientSecret: string }, http: HttpOptions): Promise<Omit<DoctorCheck, 'details'> & { details?: string[] }> {
+  const body = new URLSearchParams({ token: `mcp-oauth-doctor-probe-${crypto.randomUUID()}`, token_type_hint: 'access_token' })
+  const res = await request(endpoint, http, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicCredentials(creds.clientId, creds.clientSecret) },
+    body: body.toString(),
+  })
+  const error = typeof res.json?.error === 'string' ? res.json.error : undefined
+  const answer = `HTTP ${outcome(res)}${error ? ` ${error}` : ''}`
+  const id = 'introspection-credentials'
+  if (res.status === 401 || res.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
+    return {
+      id,
+      status: 'fail',
+      title: `The IdP refused the introspection credentials of ${JSON.stringify(creds.clientId)} (${answer})`,
+      fix: 'mcp-oauth answers 503 to every opaque token while its credentials are refused (an idp_unavailable event with the reason "credentials refused"). Check introspection.clientId and clientSecret, and that this client of the IdP may introspect tokens.',
+    }
+  }
+  if (res.status === 200 && typeof res.json?.active === 'boolean') {
+    return res.json.active
+      ? { id, status: 'fail', title: 'Introspection answered active: true for a made-up token', fix: 'The endpoint does not check tokens: do not use it to verify them.' }
+      : { id, status: 'pass', title: `The IdP accepts the introspection credentials of ${JSON.stringify(creds.clientId)}`, details: ['A made-up token was answered active: false.'] }
+  }
+  if (res.status !== undefined && res.status >= 400 && res.status < 500 && error) {
+    return { id, status: 'pass', title: `The IdP accepts the introspection credentials of ${JSON.stringify(creds.clientId)}`, details: [`A made-up token was answered ${answer}: mcp-oauth refuses such a token with 401 invalid_token.`] }
+  }
+  return {
+    id,
+    status: 'warn',
+    title: `Introspection answered ${answer}${res.status === 200 ? ' without a boolean "active"' : ''}`,
+    fix: 'mcp-oauth treats this answer as "cannot validate" and answers 503 to opaque tokens while it lasts.',
+  }
 }
 
 /** The MCP server side, when it is running: its protected resource metadata and its 401 challenge. */
@@ -334,7 +411,7 @@ async function checkResource(resource: string, issuer: string, http: HttpOptions
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-oauth-doctor', version: '0' } } }),
   })
   const header = challenge.headers?.get('www-authenticate') ?? ''
-  if (challenge.status === 401 && /^Bearer\b/i.test(header) && /resource_metadata="[^"]+"/.test(header)) {
+  if (usableChallenge(challenge.status, header)) {
     add({ id: 'challenge', status: 'pass', title: 'A request without a token gets 401 with a Bearer challenge that points at the metadata' })
   } else {
     add({
@@ -345,5 +422,41 @@ async function checkResource(resource: string, issuer: string, http: HttpOptions
       fix: 'Without a token the endpoint must answer 401 with WWW-Authenticate: Bearer resource_metadata="…" (the MCP client starts authorization from it).',
     })
   }
+  await checkModernChallenge(resource, http, add)
 }
 
+/** A 401 with a Bearer challenge that points at the metadata: where every MCP client starts authorization. */
+
+function usableChallenge(status: number | undefined, header: string): boolean {
+  return status === 401 && /^Bearer\b/i.test(header) && /resource_metadata="[^"]+"/.test(header)
+}
+
+/**
+ * A 2026-07-28 client opens with `server/discover` (per-request `_meta`, SEP-2243 headers) and no `initialize`:
+ * the server must answer it, without a token, with the same 401 challenge.
+ */
+async function checkModernChallenge(resource: string, http: HttpOptions, add: (c: Omit<DoctorCheck, 'details'> & { details?: string[] }) => void): Promise<void> {
+  const res = await request(resource, http, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json', accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0', id: 1, method: 'server/discover',
+      params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'mcp-oauth-doctor', version: '0' } } },
+    }),
+  })
+  const header = res.headers?.get('www-authenticate') ?? ''
+  if (usableChallenge(res.status, header)) {
+    add({ id: 'challenge-2026', status: 'pass', title: 'A 2026-07-28 request (server/discover, Mcp-Method header) without a token gets the same 401 challenge' })
+  } else {
+    add({
+      id: 'challenge-2026',
+      status: 'warn',
+      title: `A 2026-07-28 request (server/discover) without a token got ${outcome(res)}, not a 401 challenge`,
+      details: header ? [`WWW-Authenticate: ${header.slice(0, 300)}`] : [],
+      fix: 'MCP 2026-07-28 clients start with server/discover and no initialize. Authenticate every POST on the MCP endpoint, whatever its method (mcp-oauth does), so they get 401 and begin authorization.',
+    })
+  }
+}
