@@ -21,6 +21,8 @@ export interface BridgeWorld {
   /** Origin of the app (bridge + MCP server). */
   origin: string
   mcpUrl: string
+  /** An https client_id whose metadata document a local server serves (through the bridge's hostMap). */
+  cimdUrl: string
   server: Server
   close(): Promise<void>
 }
@@ -59,6 +61,19 @@ export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWor
   const mcpUrl = `${origin}/mcp`
   const callbackUrl = `${issuer}/callback`
   const github = options.mode === 'github-like'
+  const cimdUrl = 'https://client.bridge.test/meta.json'
+  const cimd = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      client_id: cimdUrl,
+      client_name: 'bridge e2e CIMD client',
+      redirect_uris: ['http://127.0.0.1:8090/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }))
+  })
+  await new Promise<void>((resolve) => cimd.listen(0, '127.0.0.1', resolve))
+  const cimdOrigin = `http://127.0.0.1:${(cimd.address() as AddressInfo).port}`
   const idp = await startDevIdp({
     ...options.idp,
     clients: [{
@@ -87,7 +102,7 @@ export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWor
       })
     : oidc({ ...BRIDGE_CLIENT, issuer: idp.issuer, name: 'dev IdP', ...options.upstream })
   const store = new MemoryBridgeStore()
-  const bridge = createBridge({ issuer, resource: mcpUrl, scopes: ['mcp:tools', 'mcp:admin'], upstream, store, title: 'bridge e2e', ...options.bridge })
+  const bridge = createBridge({ issuer, resource: mcpUrl, scopes: ['mcp:tools', 'mcp:admin'], upstream, store, title: 'bridge e2e', clientIdMetadataDocuments: { hostMap: { 'client.bridge.test': cimdOrigin } }, ...options.bridge })
 
   const app = express()
   app.use(bridge.handler)
@@ -108,8 +123,11 @@ export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWor
     store,
     origin,
     mcpUrl,
+    cimdUrl,
     server,
     async close() {
+      cimd.closeAllConnections()
+      cimd.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await idp.close()

@@ -76,7 +76,6 @@ export async function browse(start: string | URL, options: BrowseOptions): Promi
   let method: 'GET' | 'POST' = 'GET'
   let body: string | undefined
   for (let hop = 0; hop < 30; hop++) {
-    if (process.env.BROWSE_DEBUG) console.log(method, url.href)
     if (options.onHop?.(url) === false) return { kind: 'stopped', url }
     const headers: Record<string, string> = { accept: 'text/html' }
     const cookie = jar.header(url)

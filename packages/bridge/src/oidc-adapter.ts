@@ -4,8 +4,8 @@
  * stored under a SHA-256 of the id, and their payload keeps no copy of it (`jti` is put back on read): a
  * leaked store holds no usable refresh token or code.
  *
- * Secondary indexes (grant → members, session uid → session, user code → device code) are separate entries,
- * so the store contract stays get / set / delete / take.
+ * Secondary indexes (session uid → session, user code → device code) are plain entries; the grant → members
+ * index uses the store's atomic `indexAdd` / `indexTake` when it has them (RedisStore, MemoryBridgeStore).
  */
 import { createHash } from 'node:crypto'
 import type { Adapter, AdapterPayload } from 'oidc-provider'
@@ -33,6 +33,18 @@ export function sha256(value: string): string {
  */
 export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: string) => Adapter {
   const now = () => Math.floor(Date.now() / 1000)
+  const INDEX = 'bridge-oidc-grant-index'
+  async function indexAdd(grantId: string, member: string, ttl: number): Promise<void> {
+    if (store.indexAdd) return store.indexAdd(INDEX, grantId, member, ttl)
+    // Read-modify-write fallback (see BridgeStore.indexAdd).
+    const members = new Set(JSON.parse((await store.get(INDEX, grantId)) ?? '[]') as string[])
+    members.add(member)
+    await store.set(INDEX, grantId, JSON.stringify([...members]), ttl)
+  }
+  async function indexTake(grantId: string): Promise<string[]> {
+    if (store.indexTake) return store.indexTake(INDEX, grantId)
+    return JSON.parse((await store.take(INDEX, grantId)) ?? '[]') as string[]
+  }
   return (model: string): Adapter => {
     const hashed = HASHED.has(model)
     const kind = `bridge-oidc-${model}`
@@ -55,13 +67,7 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: s
         await store.set(kind, idOf(id), JSON.stringify(copy), ttl)
         if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, id, ttl)
         if (typeof payload.userCode === 'string') await store.set(`bridge-oidc-usercode`, sha256(payload.userCode), id, ttl)
-        if (GRANTABLE.has(model) && typeof payload.grantId === 'string') {
-          // Read-modify-write: two members of one grant written at the same instant by two bridge instances
-          // could drop one from the index; revocation then misses it until it expires (bounded by its TTL).
-          const members = JSON.parse((await store.get('bridge-oidc-grant-index', payload.grantId)) ?? '[]') as Array<[string, string]>
-          members.push([kind, idOf(id)])
-          await store.set('bridge-oidc-grant-index', payload.grantId, JSON.stringify(members), Math.max(ttl, maxTtl))
-        }
+        if (GRANTABLE.has(model) && typeof payload.grantId === 'string') await indexAdd(payload.grantId, JSON.stringify([kind, idOf(id)]), Math.max(ttl, maxTtl))
       },
       find: read,
       async findByUid(uid) {
@@ -84,8 +90,11 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: s
         await store.delete(kind, idOf(id))
       },
       async revokeByGrantId(grantId) {
-        const members = JSON.parse((await store.take('bridge-oidc-grant-index', grantId)) ?? '[]') as Array<[string, string]>
-        await Promise.all(members.map(([k, i]) => store.delete(k, i)))
+        const members = await indexTake(grantId)
+        await Promise.all(members.map((m) => {
+          const [k, i] = JSON.parse(m) as [string, string]
+          return store.delete(k, i)
+        }))
       },
     }
   }

@@ -22,6 +22,14 @@ export interface BridgeStore {
    * artefacts (upstream `state`, consent CSRF tokens, tickets) are redeemed with it.
    */
   take(kind: string, id: string): Promise<string | undefined>
+  /**
+   * Optional: add `member` to the set (kind, id), extending its expiry to at least `ttlSeconds`, atomically.
+   * Without it the bridge keeps the set as a JSON list (read-modify-write: two instances adding to one set
+   * at the same instant can lose a member, so revocation could miss a token until that token expires).
+   */
+  indexAdd?(kind: string, id: string, member: string, ttlSeconds: number): Promise<void>
+  /** Optional, with indexAdd: read and delete the set (kind, id) in one step. */
+  indexTake?(kind: string, id: string): Promise<string[]>
 }
 
 interface Entry {
@@ -57,6 +65,20 @@ export class MemoryBridgeStore implements BridgeStore {
     const entry = this.#live(key)
     this.#entries.delete(key)
     return entry?.value
+  }
+
+  async indexAdd(kind: string, id: string, member: string, ttlSeconds: number): Promise<void> {
+    const key = `${kind}\u0000${id}`
+    const entry = this.#live(key)
+    const members = new Set(entry ? (JSON.parse(entry.value) as string[]) : [])
+    members.add(member)
+    const expiresAt = Math.max(entry?.expiresAt ?? 0, Date.now() + ttlSeconds * 1000)
+    this.#entries.set(key, { value: JSON.stringify([...members]), expiresAt })
+  }
+
+  async indexTake(kind: string, id: string): Promise<string[]> {
+    const value = await this.take(kind, id)
+    return value === undefined ? [] : (JSON.parse(value) as string[])
   }
 
   /** Drop every expired entry. */

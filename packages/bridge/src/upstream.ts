@@ -187,7 +187,7 @@ export class Upstream {
       const response = await oauth.authorizationCodeGrantRequest(
         as, this.#client, this.#auth, params, this.#redirectUri, transaction.codeVerifier ?? oauth.nopkce, this.#options(as.token_endpoint),
       )
-      const result = await oauth.processAuthorizationCodeResponse(as, this.#client, response, {
+      const result = await oauth.processAuthorizationCodeResponse(as, this.#client, this.#config.kind === 'oauth2' ? await withoutIdToken(response) : response, {
         ...(transaction.nonce ? { expectedNonce: transaction.nonce, requireIdToken: true } : {}),
       })
       const tokens = toTokens(result)
@@ -248,6 +248,23 @@ export class Upstream {
       throw classify(err, 'refresh')
     }
   }
+}
+
+/**
+ * A plain OAuth 2.0 upstream's identity comes from its user-info endpoint; an `id_token` it may add anyway is not
+ * used, and (without metadata to validate it against) must not fail the sign-in.
+ */
+async function withoutIdToken(response: Response): Promise<Response> {
+  if (response.status !== 200 || !/json/i.test(response.headers.get('content-type') ?? '')) return response
+  const text = await readCapped(response, MAX_USERINFO_BYTES)
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers })
+  }
+  if (body && typeof body === 'object' && !Array.isArray(body)) delete (body as Record<string, unknown>)['id_token']
+  return new Response(JSON.stringify(body), { status: response.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })
 }
 
 function defaultSubject(claims: Record<string, unknown>): string | undefined {

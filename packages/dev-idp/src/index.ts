@@ -13,6 +13,7 @@
  * server.ts (the front layer), failure-injection.ts, jwt-token-endpoints.ts, test-tokens.ts,
  * browserless.ts, cli.ts. This file wires them into a DevIdp.
  */
+import { githubLikeConfiguration, servesDiscovery } from './github-like.js'
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider'
 import { MemoryStore } from './adapter.js'
 import { driveBrowserless } from './browserless.js'
@@ -58,7 +59,8 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
 
   let provider: Provider
   try {
-    provider = new oidc.default(issuer, buildConfiguration(settings, { errors: oidc.errors, keys, store, resolveClient: cimd.resolveClient }))
+    const configuration = buildConfiguration(settings, { errors: oidc.errors, keys, store, resolveClient: cimd.resolveClient })
+    provider = new oidc.default(issuer, options.githubLike ? githubLikeConfiguration(configuration) : configuration)
   } catch (err) {
     listening.server.close()
     throw err
@@ -75,6 +77,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       issuer,
       issuerPath,
       serveOAuthMetadata: settings.serveOAuthMetadata,
+      serveDiscovery: servesDiscovery(options.githubLike === true),
       introspectJwts: options.introspectJwts !== false,
       injector,
       jwtEndpoints: new JwtTokenEndpoints({

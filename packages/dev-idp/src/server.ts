@@ -53,6 +53,8 @@ export interface RequestHandlerDeps {
   issuer: string
   issuerPath: string
   serveOAuthMetadata: boolean
+  /** false: no metadata at any well-known URL (githubLike). Default true. */
+  serveDiscovery?: boolean
   /** JWTs at introspection: answered by the front layer (`true`) or left to oidc-provider (`false`: 400 unsupported_token_type). */
   introspectJwts: boolean
   injector: FailureInjector
@@ -91,7 +93,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     }
     injector.countTotal()
     const parsed = new URL(req.url ?? '/', 'http://dev-idp.invalid')
-    const rel = resolveRel(parsed.pathname)
+    const resolved = resolveRel(parsed.pathname)
+    const rel = resolved === WK_OIDC && deps.serveDiscovery === false ? undefined : resolved
     if (rel === undefined) {
       req.resume()
       sendJson(res, 404, { error: 'not_found', error_description: `no such endpoint on this issuer (${issuer})` })

@@ -49,6 +49,12 @@ export interface DevIdpOptions {
    * oidc-provider does (and what a resource server must not take for an outage).
    */
   introspectJwts?: boolean
+  /**
+   * Shape the IdP like GitHub's OAuth apps (the upstream of @mcp-oauth/bridge in tests and the demo): no discovery
+   * documents, no dynamic registration, no CIMD, PKCE not required from confidential clients, opaque tokens and a
+   * user-info endpoint (`/me`). Default false. See github-like.ts.
+   */
+  githubLike?: boolean
 }
 
 export type FailureMode =
