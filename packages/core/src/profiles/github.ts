@@ -1,4 +1,4 @@
-import { IdpUnavailable } from '../idp-fetch.js'
+import { IdpUnavailable } from '../http/idp-fetch.js'
 import type { AuthInfo } from '../auth-info.js'
 import type { CustomVerifier } from '../options.js'
 import { baseUrlOf, fail, originOf, profileOptions, remoteOptions } from './profile-options.js'

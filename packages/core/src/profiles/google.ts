@@ -1,5 +1,5 @@
 import { McpAuthError } from '../errors.js'
-import { IdpUnavailable } from '../idp-fetch.js'
+import { IdpUnavailable } from '../http/idp-fetch.js'
 import type { CustomVerifier } from '../options.js'
 import { baseUrlOf, originOf, profileOptions, remoteOptions, requireStrings } from './profile-options.js'
 import { callProvider, refuseJwt, rejected, retryAfterOf, secondsOf, unavailable } from './provider-api.js'

@@ -4,8 +4,8 @@
  * from "invalid" (401) so an outage never makes clients throw away good tokens.
  */
 import { McpAuthError } from '../errors.js'
-import { IdpUnavailable, idpFetch, type IdpFetchOptions } from '../idp-fetch.js'
-import { peekJwt } from '../rfc9068.js'
+import { IdpUnavailable, idpFetch, type IdpFetchOptions } from '../http/idp-fetch.js'
+import { peekJwt } from '../token/rfc9068.js'
 
 export interface ProviderResponse {
   status: number

@@ -1,5 +1,4 @@
-import type { AuthorizationServerOptions, CustomVerifier } from '../options.js'
-import type { AuthorizationServerMetadataMirror } from '../rfc8414-mirror.js'
+import type { AuthorizationServerMetadataMirror, AuthorizationServerOptions, CustomVerifier } from '../options.js'
 
 /**
  * What the profiles of providers with opaque, non-introspectable tokens (Google, GitHub) return: spread it

@@ -2,7 +2,9 @@
  * Mapping claims (from a JWT or an introspection response) to {@link AuthInfo}, with the type checks that
  * make a malformed claim a refusal rather than a surprise.
  */
-import { McpAuthError } from './errors.js'
+import type { AuthInfo } from '../auth-info.js'
+import { McpAuthError } from '../errors.js'
+import type { ResolvedIssuer } from '../options.js'
 
 /**
  * Scopes from the issuer's scope claims: by default `scope` (a space-separated string, RFC 9068 §2.2.3 /
@@ -69,4 +71,23 @@ export function assertNotSenderConstrained(claims: Record<string, unknown>): voi
   if (claims.cnf !== undefined) {
     throw new McpAuthError('ERR_TOKEN_TYPE', 'A sender-constrained token cannot be used as a bearer token')
   }
+}
+
+/** The {@link AuthInfo} of verified claims, with the issuer's required claims, scope claims and prefix applied. */
+export function toAuthInfo(token: string, claims: Record<string, unknown>, issuer: ResolvedIssuer, verifiedBy: 'jwt' | 'introspection', resource: URL): AuthInfo {
+  const exp = optionalNumericDate(claims, 'exp')
+  for (const [name, value] of issuer.requiredClaims) {
+    if (claims[name] !== value) throw new McpAuthError('ERR_TOKEN_CLAIM', `The ${name.replace(/[^\w-]/g, '')} claim does not have the value this server requires`)
+  }
+  const prefix = issuer.scopePrefix
+  const scopes = readScopes(claims, issuer.scopeClaims)
+  const info: AuthInfo = {
+    token,
+    clientId: readClientId(claims, issuer.clientIdClaims),
+    scopes: prefix ? scopes.map((s) => (s.startsWith(prefix) ? s : prefix + s)) : scopes,
+    resource,
+    extra: { subject: optionalString(claims, 'sub'), issuer: issuer.issuer, claims, verifiedBy },
+  }
+  if (exp !== undefined) info.expiresAt = exp
+  return info
 }

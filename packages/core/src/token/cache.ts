@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { authInfoExtra, type AuthInfo } from './auth-info.js'
+import { authInfoExtra, type AuthInfo } from '../auth-info.js'
 
 /**
  * Claims whose values repeat across a deployment's tokens (one issuer, a few audiences, clients and scope

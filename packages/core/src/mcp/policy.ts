@@ -4,9 +4,9 @@
  * already has (one message or a batch), so the HTTP layer can answer 403 `insufficient_scope` per tool and
  * clients can step up (MCP authorization, "Scope challenge handling").
  */
-import type { AuthInfo } from './auth-info.js'
-import { SCOPE_TOKEN } from './rfc6750.js'
-import { McpAuthConfigError, McpAuthError } from './errors.js'
+import type { AuthInfo } from '../auth-info.js'
+import { SCOPE_TOKEN } from '../token/rfc6750.js'
+import { McpAuthConfigError, McpAuthError } from '../errors.js'
 
 /** One JSON-RPC request of the body, as the policy sees it. */
 export interface PolicyRequest {

@@ -2,12 +2,10 @@
  * Every request to an IdP goes through here: a timeout, no redirects, and a cap on the body size, so a slow,
  * broken or hostile IdP can cost a bounded amount of time and memory.
  */
+import { decodeChunks } from './body.js'
 
 /** Largest body read from an IdP (metadata, JWKS, introspection). */
 export const MAX_IDP_BODY_BYTES = 512 * 1024
-
-/** Largest JSON-RPC body the fetch host reads for the policy (as `nodeJsonBody` on Node hosts). */
-export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
 
 /** Why an IdP request failed. Only used for events and for the 503 path; never shown to clients. */
 export class IdpUnavailable extends Error {
@@ -42,20 +40,6 @@ export async function readLimited(response: Pick<Response, 'headers' | 'body'>, 
   }
   return decodeChunks(chunks, size)
 }
-
-/** UTF-8 text of the chunks read (`size` bytes in all). */
-export function decodeChunks(chunks: readonly Uint8Array[], size: number): string {
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const c of chunks) {
-    all.set(c, offset)
-    offset += c.byteLength
-  }
-  return new TextDecoder().decode(all)
-}
-
-/** What a host passes as the body when it was over {@link MAX_REQUEST_BODY_BYTES}: the core answers 413. */
-export const BODY_TOO_LARGE: unique symbol = Symbol('mcp-oauth.bodyTooLarge')
 
 /** `fetch` with a timeout covering headers and body, and `redirect: 'manual'` (a 3xx is a failure). */
 export async function idpFetch(url: string, init: RequestInit, options: IdpFetchOptions): Promise<{ response: Response; body: string }> {

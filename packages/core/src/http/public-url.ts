@@ -5,8 +5,8 @@
  * metadata routes disagree with the resource the client connected to. Values are checked strictly: a
  * header that does not parse is refused (400), never half-used.
  */
-import { McpAuthError } from './errors.js'
-import type { RequestLike } from './rfc6750.js'
+import { McpAuthError } from '../errors.js'
+import type { RequestLike } from './request-like.js'
 
 export interface ForwardedParts {
   proto: string | undefined

@@ -3,8 +3,8 @@
  * node:http) without importing anything from Node. Shared by every Node adapter so none of them has its own
  * header rules.
  */
-import type { RequestLike } from './rfc6750.js'
-import { BODY_TOO_LARGE, MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES, decodeChunks } from './idp-fetch.js'
+import type { RequestLike } from './request-like.js'
+import { BODY_TOO_LARGE, MAX_REQUEST_BODY_BYTES as MAX_BODY_BYTES, decodeChunks } from './body.js'
 
 export interface NodeRequestLike {
   method?: string | undefined

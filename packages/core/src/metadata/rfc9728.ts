@@ -5,8 +5,8 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc9728
  */
-import type { PlainResponse } from './plain-response.js'
-import type { ResolvedOptions } from './options.js'
+import type { PlainResponse } from '../http/plain-response.js'
+import type { ResolvedOptions } from '../options.js'
 
 /** The RFC 9728 §2 document. */
 export interface ProtectedResourceMetadata {

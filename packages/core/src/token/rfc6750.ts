@@ -3,26 +3,11 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750
  */
-import { McpAuthError } from './errors.js'
+import { McpAuthError } from '../errors.js'
+import type { RequestLike } from '../http/request-like.js'
 
 /** b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 6750 §2.1). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-
-/**
- * The minimal request shape the core reads. A web `Request` satisfies it; adapters build one cheaply from
- * their native request without copying the body.
- */
-export interface RequestLike {
-  method: string
-  /** Absolute URL or origin-form path with query (`/mcp?x=1`). */
-  url: string
-  headers: { get(name: string): string | null }
-  /**
-   * Set by adapters whose framework already parsed the body: a form body carrying `access_token` (RFC 6750
-   * §2.2) must be refused, since MCP tokens travel only in the header.
-   */
-  bodyHasAccessToken?: boolean
-}
 
 /**
  * Read the bearer token. Returns `undefined` when the request has no credentials at all.

@@ -4,9 +4,9 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc8414
  */
-import { IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from './idp-fetch.js'
+import { IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from '../http/idp-fetch.js'
 import { checkHttpsUri } from './resource-uri.js'
-import type { EventSink } from './events.js'
+import type { EventSink } from '../events.js'
 
 /** The fields of the AS metadata this library reads; the rest is kept as is. */
 export interface AuthorizationServerMetadata extends Record<string, unknown> {

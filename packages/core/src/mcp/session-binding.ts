@@ -5,7 +5,7 @@
  * gives for an unknown session, so a stolen or guessed id reveals nothing and the client simply starts anew.
  */
 import { LRUCache } from 'lru-cache'
-import { authInfoExtra, type AuthInfo } from './auth-info.js'
+import { authInfoExtra, type AuthInfo } from '../auth-info.js'
 
 /** Who a session belongs to. */
 export interface SessionBinding {

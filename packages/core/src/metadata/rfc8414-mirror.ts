@@ -9,21 +9,10 @@
  * the protected resource metadata and fetch its metadata from the IdP itself, so they never see the mirror.
  * The `issuer` is never changed: RFC 8414 §3.3 clients compare it with the issuer they expected.
  */
-import type { PlainResponse } from './plain-response.js'
+import type { PlainResponse } from '../http/plain-response.js'
+import type { AuthorizationServerMetadataMirror } from '../options.js'
 import type { AuthorizationServerDiscovery } from './rfc8414.js'
 import { METADATA_CORS } from './rfc9728.js'
-
-/** Options of the mirror. */
-export interface AuthorizationServerMetadataMirror {
-  /** Serve it. Default: `true` when exactly one issuer is configured. */
-  enabled?: boolean
-  /** Also serve `/.well-known/openid-configuration`. Default false. */
-  openid?: boolean
-  /** The IdP supports PKCE with S256 but its metadata omits it: add `code_challenge_methods_supported: ["S256"]`. Default false. */
-  supportsPkceS256?: boolean
-  /** Any other fix. It receives a copy; a changed `issuer` is ignored. */
-  patch?: (metadata: Record<string, unknown>) => Record<string, unknown>
-}
 
 export interface ResolvedMirror {
   paths: ReadonlySet<string>

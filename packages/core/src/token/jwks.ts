@@ -7,8 +7,8 @@
  * headers are never read (RFC 8725 §3.10).
  */
 import { base64url, createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose'
-import { IdpUnavailable, limitedFetch, type IdpFetchOptions } from './idp-fetch.js'
-import type { EventSink } from './events.js'
+import { IdpUnavailable, limitedFetch, type IdpFetchOptions } from '../http/idp-fetch.js'
+import type { EventSink } from '../events.js'
 
 type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>
 

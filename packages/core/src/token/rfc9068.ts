@@ -8,8 +8,8 @@
  */
 import { errors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type JWTPayload } from 'jose'
 import { isWeakRsaKey, verifyJwsNative } from './jws-node.js'
-import { McpAuthError } from './errors.js'
-import { IdpUnavailable } from './idp-fetch.js'
+import { McpAuthError } from '../errors.js'
+import { IdpUnavailable } from '../http/idp-fetch.js'
 import { KeyNotFound } from './jwks.js'
 import { assertNotSenderConstrained, optionalNumericDate, optionalString, readAudience } from './claims.js'
 

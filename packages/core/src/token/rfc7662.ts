@@ -9,9 +9,9 @@
  * @see https://www.rfc-editor.org/rfc/rfc9701
  */
 import { SignJWT, decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
-import { McpAuthError } from './errors.js'
-import { IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from './idp-fetch.js'
-import type { ResolvedIntrospection } from './options.js'
+import { McpAuthError } from '../errors.js'
+import { IdpUnavailable, idpFetch, parseJsonObject, type IdpFetchOptions } from '../http/idp-fetch.js'
+import type { ResolvedIntrospection } from '../options.js'
 import { assertNotSenderConstrained, optionalNumericDate, optionalString, readAudience } from './claims.js'
 import type { JwtCheck } from './rfc9068.js'
 

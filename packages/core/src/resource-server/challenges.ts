@@ -1,0 +1,79 @@
+/**
+ * The respond stage for refusals: an error becomes its response — 401/403 with the RFC 6750 §3
+ * `WWW-Authenticate: Bearer` challenge pointing at the RFC 9728 metadata (and the scopes to ask for), 503 with
+ * `Retry-After`, 404 for a session of another user, 413 for an oversize body.
+ */
+import { McpAuthError } from '../errors.js'
+import type { PlainResponse } from '../http/plain-response.js'
+import type { ResolvedOptions } from '../options.js'
+import { buildChallenge } from '../token/rfc6750.js'
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+
+export const TOO_LARGE: PlainResponse = {
+  status: 413,
+  headers: JSON_HEADERS,
+  body: '{"error":"invalid_request","error_description":"The request body is too large"}',
+}
+
+/** The transport's own answer for an unknown session, so a foreign session id looks like any unknown one. */
+const SESSION_NOT_FOUND: PlainResponse = {
+  status: 404,
+  headers: JSON_HEADERS,
+  body: '{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}',
+}
+
+export class Challenges {
+  /** The 401 without a token is the most common refusal: built once per scope set. */
+  private readonly missing = new Map<string, PlainResponse>()
+  /** The 401 asks for the minimal set: what every request needs, else what the server supports (never offline_access). */
+  private readonly defaultScopes: readonly string[]
+
+  constructor(private readonly config: ResolvedOptions) {
+    this.defaultScopes = (config.requiredScopes.length > 0 ? config.requiredScopes : config.scopesSupported)
+      .filter((s) => s !== 'offline_access')
+  }
+
+  /** The response for `error` (anything not an McpAuthError counts as "cannot validate", 503). */
+  respond(error: unknown, opts?: { scopes?: readonly string[] }): PlainResponse {
+    const err = error instanceof McpAuthError
+      ? error
+      : new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: error, retryAfter: this.config.retryAfter })
+    if (err.code === 'ERR_SESSION_MISMATCH') return SESSION_NOT_FOUND
+    if (err.status === 503) {
+      return {
+        status: 503,
+        headers: { ...JSON_HEADERS, 'retry-after': String(err.retryAfter ?? this.config.retryAfter) },
+        body: JSON.stringify({ error: 'temporarily_unavailable', error_description: err.description }),
+      }
+    }
+    const scopes = err.code === 'ERR_INSUFFICIENT_SCOPE' ? err.scopes : opts?.scopes ?? this.defaultScopes
+    if (err.code === 'ERR_MISSING_TOKEN') {
+      const key = scopes?.join(' ') ?? ''
+      let cached = this.missing.get(key)
+      if (!cached) {
+        cached = this.challenge(err, scopes)
+        if (this.missing.size < 100) this.missing.set(key, cached)
+      }
+      return cached
+    }
+    return this.challenge(err, scopes)
+  }
+
+  private challenge(err: McpAuthError, scopes: readonly string[] | undefined): PlainResponse {
+    const header = buildChallenge({
+      ...(err.error ? { error: err.error } : {}),
+      ...(err.error ? { description: err.description } : {}),
+      resourceMetadata: this.config.metadataUrl,
+      ...(scopes ? { scope: scopes } : {}),
+    })
+    const body = err.error
+      ? JSON.stringify({ error: err.error, error_description: err.description })
+      : JSON.stringify({ error: 'unauthorized', error_description: err.description })
+    return {
+      status: err.status,
+      headers: { ...JSON_HEADERS, 'www-authenticate': header, 'access-control-expose-headers': 'WWW-Authenticate' },
+      body,
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `auth.fetch(handler)`: the resource server in front of a web-standard handler (Hono, Bun, Deno, Workers, the
+ * MCP SDK's web-standard transport). With a policy it reads the JSON-RPC body once (bounded), so the policy
+ * sees it and the handler gets it parsed and a fresh Request; it applies the response hooks itself.
+ */
+import type { AuthInfo } from '../auth-info.js'
+import { MAX_REQUEST_BODY_BYTES } from '../http/body.js'
+import { readLimited } from '../http/idp-fetch.js'
+import { toResponse } from '../http/plain-response.js'
+import type { RequestLike } from '../http/request-like.js'
+import type { InterceptHooks } from '../http/node-response.js'
+import { PREFLIGHT_RESPONSE } from '../mcp/headers.js'
+import { TOO_LARGE } from './challenges.js'
+import type { HandleOptions, McpAuthOutcome } from './types.js'
+
+export type FetchHandler = (request: Request, auth: AuthInfo, context: { parsedBody?: unknown }) => Response | Promise<Response>
+
+export interface FetchHost {
+  readsBody: boolean
+  isMetadata: (request: RequestLike) => boolean
+  handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
+  hooks: (outcome: McpAuthOutcome) => InterceptHooks | undefined
+}
+
+/** The parsed body and the Request to forward, or a 413 Response. */
+async function readPolicyBody(request: Request): Promise<{ body: unknown; forward: Request } | Response> {
+  // Read the body once, and at most MAX_REQUEST_BODY_BYTES of it.
+  let text: string
+  try {
+    text = await readLimited(request, MAX_REQUEST_BODY_BYTES)
+  } catch {
+    return toResponse(TOO_LARGE)
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { body, forward: new Request(request.url, { method: request.method, headers: request.headers, body: text, signal: request.signal }) }
+}
+
+export async function serveFetch(host: FetchHost, request: Request, handler: FetchHandler): Promise<Response> {
+  let body: unknown
+  let forward = request
+  // Media types are case-insensitive (RFC 9110 §8.3.1): a body skipped here is a body the policy never sees.
+  const type = (request.headers.get('content-type') ?? '').toLowerCase()
+  if (host.readsBody && request.method === 'POST' && type.includes('json') && !host.isMetadata(request)) {
+    const read = await readPolicyBody(request)
+    if (read instanceof Response) return read
+    ;({ body, forward } = read)
+  }
+  const outcome = await host.handle(request, { protect: true, ...(body !== undefined ? { body } : {}) })
+  if (outcome.type === 'respond') return toResponse(outcome.response)
+  if (outcome.type === 'next') return toResponse(PREFLIGHT_RESPONSE)
+  const response = await handler(forward, outcome.auth, body !== undefined ? { parsedBody: body } : {})
+  const hooks = host.hooks(outcome)
+  if (!hooks) return response
+  const sessionId = response.headers.get('mcp-session-id')
+  if (sessionId) hooks.onSessionId?.(sessionId)
+  if (!hooks.transformBody) return response
+  const text = hooks.transformBody(await response.text(), response.headers.get('content-type') ?? '')
+  const headers = new Headers(response.headers)
+  headers.delete('content-length')
+  return new Response(text, { status: response.status, statusText: response.statusText, headers })
+}

@@ -1,0 +1,216 @@
+/**
+ * The `TokenVerifier`: from an access token to a verified, frozen {@link AuthInfo}, or an {@link McpAuthError}.
+ * It owns the trusted issuers (token/trusted-issuer.ts: discovery, JWKS, introspection endpoint), JWT
+ * validation (RFC 9068, token/rfc9068.ts), introspection (RFC 7662, token/rfc7662.ts), a custom verifier, the
+ * verified-token cache (token/cache.ts), the inactive-token cache, and single-flight (one verification per
+ * distinct token in flight). Usable on its own: `new TokenVerifier(resolveOptions({ resource, issuer }))`.
+ */
+import { LRUCache } from 'lru-cache'
+import { authInfoExtra, type AuthInfo } from '../auth-info.js'
+import { McpAuthError } from '../errors.js'
+import { eventSink, type EventSink } from '../events.js'
+import type { RequestLike } from '../http/request-like.js'
+import type { AuthorizationServerDiscovery } from '../metadata/rfc8414.js'
+import type { ResolvedOptions } from '../options.js'
+import { TokenCache } from './cache.js'
+import { toAuthInfo } from './claims.js'
+import { runCustomVerifier } from './custom-verifier.js'
+import { hashToken } from './hash.js'
+import { extractBearerToken } from './rfc6750.js'
+import { introspect } from './rfc7662.js'
+import { assertAccessTokenShape, peekJwt, verifyJwtAccessToken, type PeekedJwt } from './rfc9068.js'
+import { TrustedIssuer } from './trusted-issuer.js'
+
+export interface TokenVerifierContext {
+  /** Where events go; default: `config.onEvent`, wrapped so a throwing hook cannot break a request. */
+  emit?: EventSink | undefined
+  /** Accept http issuers on non-loopback hosts for discovery (`allowInsecureHttp`). Default false. */
+  allowInsecureHttp?: boolean
+}
+
+function freezeAuthInfo(info: AuthInfo): AuthInfo {
+  Object.freeze(info.scopes)
+  if (info.extra) Object.freeze(info.extra)
+  return Object.freeze(info)
+}
+
+export class TokenVerifier {
+  private readonly emit: EventSink | undefined
+  private readonly fetchOptions: { fetch: typeof fetch; timeout: number }
+  private readonly resourceUrl: URL
+  private readonly issuers = new Map<string, TrustedIssuer>()
+  private readonly introspecting: TrustedIssuer[]
+  private readonly cache: TokenCache | undefined
+  private readonly inactive = new LRUCache<string, McpAuthError>({ max: 1000, ttl: 5000 })
+  /** Seconds an ERR_TOKEN_INACTIVE answer is remembered: the shortest of the introspecting issuers' settings. */
+  private readonly inactiveTtl: number
+  private readonly inFlight = new Map<string, Promise<AuthInfo>>()
+
+  constructor(private readonly config: ResolvedOptions, context: TokenVerifierContext = {}) {
+    this.emit = 'emit' in context ? context.emit : eventSink(config.onEvent)
+    this.fetchOptions = { fetch: config.fetch, timeout: config.timeout }
+    this.resourceUrl = new URL(config.resource)
+    const ctx = { fetchOptions: this.fetchOptions, jwks: config.jwks, emit: this.emit, allowInsecure: context.allowInsecureHttp === true }
+    for (const issuer of config.issuers) this.issuers.set(issuer.issuer, new TrustedIssuer(issuer, ctx))
+    this.introspecting = [...this.issuers.values()].filter((i) => i.config.introspection)
+    this.cache = config.cache === false ? undefined : new TokenCache(config.cache.max, config.cache.maxTtl)
+    const ttls = this.introspecting.map((i) => i.config.introspection!.inactiveCacheTtl)
+    this.inactiveTtl = config.verify || ttls.length === 0 ? 0 : Math.min(...ttls)
+  }
+
+  /**
+   * Verify a token. A cache hit comes back as the value itself, not a promise, so the hit path costs no
+   * promise and no microtask; everything else comes back as a promise (rejected with an McpAuthError, or with
+   * ERR_IDP_UNAVAILABLE when the IdP cannot answer).
+   */
+  verify(token: string): AuthInfo | Promise<AuthInfo> {
+    const now = Math.floor(Date.now() / 1000)
+    const hashed = hashToken(token)
+    if (typeof hashed !== 'string') return hashed.then((key) => this.cached(key, now) ?? this.miss(token, key, now))
+    return this.cached(hashed, now) ?? this.miss(token, hashed, now)
+  }
+
+  /** The request's bearer token (RFC 6750 §2.1), verified; ERR_MISSING_TOKEN without one. Synchronous on a cache hit. */
+  verifyRequest(request: RequestLike): AuthInfo | Promise<AuthInfo> {
+    const token = extractBearerToken(request, this.config.maxTokenLength)
+    if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
+    return this.verify(token)
+  }
+
+  /** Forget cached verification results, active and inactive. */
+  clear(): void {
+    this.cache?.clear()
+    this.inactive.clear()
+  }
+
+  /** The discovery of the first configured issuer (the one the RFC 8414 mirror serves). */
+  firstIssuerDiscovery(): AuthorizationServerDiscovery | undefined {
+    return this.issuers.values().next().value?.metadataDiscovery()
+  }
+
+  /** The cached result for `key` if it is still valid at `now`. Synchronous: this is the path most requests take. */
+  private cached(key: string, now: number): AuthInfo | undefined {
+    if (!this.cache) return undefined
+    const hit = this.cache.get(key, now, this.config.clockTolerance)
+    if (hit) {
+      this.emit?.({ type: 'cache', hit: true, cache: 'token' })
+      return hit.info
+    }
+    this.emit?.({ type: 'cache', hit: false, cache: 'token' })
+    return undefined
+  }
+
+  /** Not cached: a remembered inactive answer, the verification already in flight, or a new one (single-flight). */
+  private miss(token: string, key: string, now: number): Promise<AuthInfo> {
+    const known = this.inactive.get(key)
+    if (known) return Promise.reject(known)
+    const pending = this.inFlight.get(key)
+    if (pending) return pending
+    const verification = this.uncached(token, now).then(
+      (verified) => this.remember(key, verified, now),
+      (err: unknown) => {
+        // Only introspection answers are remembered (a custom verifier's refusals are its own business).
+        if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE' && this.inactiveTtl > 0) {
+          this.inactive.set(key, err, { ttl: this.inactiveTtl * 1000 })
+        }
+        throw err
+      },
+    ).finally(() => this.inFlight.delete(key))
+    this.inFlight.set(key, verification)
+    return verification
+  }
+
+  private remember(key: string, verified: AuthInfo, now: number): AuthInfo {
+    // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
+    const cache = this.cache
+    const info = freezeAuthInfo(cache ? cache.compact(verified) : verified)
+    if (cache) {
+      const extra = authInfoExtra(info)
+      const nbf = extra.claims?.nbf
+      const ttl = extra.verifiedBy === 'introspection' && extra.issuer ? this.issuers.get(extra.issuer)?.config.introspection?.cacheTtl : undefined
+      cache.set(key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, now, ttl)
+    }
+    return info
+  }
+
+  private async uncached(token: string, now: number): Promise<AuthInfo> {
+    const config = this.config
+    if (config.verify) return runCustomVerifier(config.verify, token, config.resource, this.resourceUrl)
+    const peeked = config.tokenFormat === 'opaque' ? undefined : peekJwt(token)
+    if (peeked) {
+      const iss = peeked.payload.iss
+      const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined
+      if (issuer) return this.verifyJwt(token, issuer, peeked, now)
+      // An untrusted iss is refused before any request to any IdP.
+      if (iss !== undefined || config.tokenFormat === 'jwt') {
+        throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
+      }
+    } else if (config.tokenFormat === 'jwt') {
+      throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
+    }
+    return this.verifyOpaque(token, now)
+  }
+
+  private async verifyJwt(token: string, issuer: TrustedIssuer, peeked: PeekedJwt, now: number): Promise<AuthInfo> {
+    const rules = issuer.config
+    assertAccessTokenShape(peeked, rules.algorithms)
+    let keys
+    try {
+      keys = await issuer.keySet()
+    } catch (err) {
+      throw this.unavailable(rules.issuer, 'discovery', err)
+    }
+    let payload: Record<string, unknown>
+    try {
+      payload = await verifyJwtAccessToken(token, {
+        issuer: rules.issuer,
+        audiences: rules.audiences,
+        audienceClaim: rules.audienceClaim,
+        algorithms: rules.algorithms,
+        clockTolerance: this.config.clockTolerance,
+        resolveKey: keys.resolve,
+        native: this.config.nativeCrypto,
+      }, now, peeked)
+    } catch (err) {
+      if (err instanceof McpAuthError && err.code === 'ERR_IDP_UNAVAILABLE') throw this.unavailable(rules.issuer, 'jwks', err.cause ?? err)
+      throw err
+    }
+    return toAuthInfo(token, payload, rules, 'jwt', this.resourceUrl)
+  }
+
+  private async verifyOpaque(token: string, now: number): Promise<AuthInfo> {
+    if (this.introspecting.length === 0) {
+      throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
+    }
+    let refusal: McpAuthError | undefined
+    let failure: McpAuthError | undefined
+    // With several introspecting issuers the token is shown to each in turn until one knows it.
+    for (const issuer of this.introspecting) {
+      const name = issuer.config.issuer
+      try {
+        const target = await issuer.introspectionTarget()
+        const result = await introspect(token, target, this.fetchOptions, now, this.config.clockTolerance)
+        this.emit?.({ type: 'introspection', issuer: name, ok: true, active: true })
+        return toAuthInfo(token, result, issuer.config, 'introspection', this.resourceUrl)
+      } catch (err) {
+        if (err instanceof McpAuthError) {
+          this.emit?.({ type: 'introspection', issuer: name, ok: true, active: false })
+          refusal ??= err
+        } else {
+          this.emit?.({ type: 'introspection', issuer: name, ok: false, reason: err instanceof Error ? err.message : String(err) })
+          failure ??= this.unavailable(name, 'introspection', err)
+        }
+      }
+    }
+    throw failure ?? refusal!
+  }
+
+  private unavailable(issuer: string, what: 'discovery' | 'jwks' | 'introspection', err: unknown): McpAuthError {
+    const reason = err instanceof Error ? err.message : String(err)
+    this.emit?.({ type: 'idp_unavailable', issuer, what, reason })
+    return new McpAuthError('ERR_IDP_UNAVAILABLE', 'The authorization server cannot be reached to validate the token', {
+      cause: err,
+      retryAfter: this.config.retryAfter,
+    })
+  }
+}
