@@ -54,6 +54,8 @@ export interface BrowseOptions {
   password?: string
   /** What to do on the bridge's consent page. Default: allow. */
   consent?: (form: ConsentForm) => 'allow' | 'deny' | 'stop'
+  /** At the dev IdP's login page: sign in (default) or press its Cancel link (the user refuses: access_denied). */
+  idpLogin?: 'sign-in' | 'cancel'
   /** Called on every hop before it is fetched; return false to stop there (then the URL is returned). */
   onHop?: (url: URL) => boolean | void
   /** Origins that belong to the flow (the bridge, the IdP): redirects elsewhere end the walk. */
@@ -106,6 +108,10 @@ export async function browse(start: string | URL, options: BrowseOptions): Promi
       url = action
       method = 'POST'
       body = new URLSearchParams({ csrf, decision }).toString()
+      continue
+    }
+    if (res.status === 200 && html.includes('id="dev-idp-login"') && options.idpLogin === 'cancel') {
+      url = new URL(decode(/<a href="([^"]+\/abort)">/.exec(html)![1]!), url)
       continue
     }
     if (res.status === 200 && html.includes('id="dev-idp-login"')) {

@@ -171,7 +171,11 @@ export function createBridge(options: BridgeOptions): Bridge {
             const native = metadata['application_type'] === 'native'
             for (const uri of (metadata['redirect_uris'] as string[] | undefined) ?? []) {
               const problem = redirectProblem(uri, native, o.allowedRedirectUris)
-              if (problem) throw new oidcErrors.InvalidRedirectUri(problem)
+              if (problem) {
+                const err = new oidcErrors.InvalidRedirectUri()
+                err.error_description = problem
+                throw err
+              }
             }
           },
         },
