@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Adapter, AdapterPayload } from 'oidc-provider'
+import type { Sealer } from './seal.js'
 import type { BridgeStore } from './store.js'
 
 const HASHED = new Set([
@@ -30,8 +31,9 @@ export function sha256(value: string): string {
 
 /**
  * @param maxTtl lifetime of entries oidc-provider stores without one (registered clients) and of the indexes.
+ * @param sealer seals the one credential an index must give back (the device code behind a user code).
  */
-export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: string) => Adapter {
+export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Sealer): (model: string) => Adapter {
   const now = () => Math.floor(Date.now() / 1000)
   const INDEX = 'bridge-oidc-grant-index'
   async function indexAdd(grantId: string, member: string, ttl: number): Promise<void> {
@@ -66,7 +68,10 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: s
         const ttl = ttlOf(expiresIn)
         await store.set(kind, idOf(id), JSON.stringify(copy), ttl)
         if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, id, ttl)
-        if (typeof payload.userCode === 'string') await store.set(`bridge-oidc-usercode`, sha256(payload.userCode), id, ttl)
+        if (typeof payload.userCode === 'string') {
+          const userCode = sha256(payload.userCode)
+          await store.set('bridge-oidc-usercode', userCode, sealer.seal(id, `usercode:${userCode}`), ttl)
+        }
         if (GRANTABLE.has(model) && typeof payload.grantId === 'string') await indexAdd(payload.grantId, JSON.stringify([kind, idOf(id)]), Math.max(ttl, maxTtl))
       },
       find: read,
@@ -75,7 +80,9 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number): (model: s
         return id === undefined ? undefined : read(id)
       },
       async findByUserCode(userCode) {
-        const id = await store.get('bridge-oidc-usercode', sha256(userCode))
+        const hashed = sha256(userCode)
+        const sealed = await store.get('bridge-oidc-usercode', hashed)
+        const id = sealed === undefined ? undefined : sealer.open(sealed, `usercode:${hashed}`)
         return id === undefined ? undefined : read(id)
       },
       async consume(id) {

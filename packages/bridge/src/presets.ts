@@ -194,15 +194,18 @@ export function cognito(options: Credentials & { region: string; userPoolId: str
 export function oidc(options: Credentials & { issuer: string; name?: string; scopes?: string[] } & Overrides): UpstreamConfig {
   const creds = credentials('oidc', options)
   const issuer = httpsUrl('upstream.issuer', options?.issuer, "'https://idp.example.com/realms/main'")
+  const scopes = scopeList('upstream.scopes', options.scopes, ['openid', 'email', 'profile', 'offline_access'])
   return {
     kind: 'oidc',
     name: options.name ?? new URL(issuer).host,
     pkce: 'auto',
     tokenEndpointAuthMethod: 'client_secret_basic',
+    // OpenID Connect Core §11: a refresh token for offline_access is only due when the request has prompt=consent.
+    ...(scopes.includes('offline_access') ? { authorizationParams: { prompt: 'consent' } } : {}),
     ...options,
     ...creds,
     issuer,
-    scopes: scopeList('upstream.scopes', options.scopes, ['openid', 'email', 'profile', 'offline_access']),
+    scopes,
   }
 }
 
