@@ -6,6 +6,7 @@ import { classify, WK_OAUTH, WK_OIDC, type FailureInjector } from './failure-inj
 import { BodyTooLarge, readBody, sendJson } from './http.js'
 import { handleInteraction, type InteractionDeps } from './interactions.js'
 import { isJwtShaped, type JwtTokenEndpoints } from './jwt-token-endpoints.js'
+import { isRegistrationPath, registrationCors } from './registration-cors.js'
 
 /** The IdP's node:http server, listening, with its sockets tracked so close() can end them. */
 export interface Listening {
@@ -111,6 +112,7 @@ async function dispatch(deps: RequestHandlerDeps, req: IncomingMessage, res: Ser
     await handleInteraction(deps.interactions, req, res, rel)
     return
   }
+  if (isRegistrationPath(rel) && registrationCors(req, res)) return
   let target = req
   if (
     req.method === 'POST' &&
