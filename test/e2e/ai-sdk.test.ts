@@ -10,6 +10,8 @@ import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { startExampleServer as startExpress, type ExampleServer } from '@mcp-oauth/example-express'
 import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
 import { examplePolicy } from '@mcp-oauth/example-express/tools'
+import { browse } from '../helpers/browser.js'
+import { startBridgeWorld, type BridgeWorld } from '../helpers/bridge-world.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback'
 
@@ -69,12 +71,17 @@ afterAll(async () => {
 })
 
 /** Connect the way an app does: the first attempt redirects, the app handles the callback, then connects again. */
-async function connect(server: ExampleServer, provider: MemoryProvider, log: Exchange[]) {
+async function connect(
+  server: { url: string },
+  provider: MemoryProvider,
+  log: Exchange[],
+  authorize: (url: URL) => Promise<URL> = (url) => idp.completeAuthorization(url),
+) {
   const transport = { type: 'http' as const, url: server.url, authProvider: provider, fetch: recordingFetch(log) }
   const failure = await createMCPClient({ transport }).then(() => undefined, (e: unknown) => e)
   if (!(failure instanceof UnauthorizedError)) throw new Error(`expected UnauthorizedError, got ${String(failure)}; cause ${String((failure as { cause?: unknown })?.cause)}; log ${JSON.stringify(log)}`)
   const authorizationUrl = provider.authorizationUrls.at(-1)!
-  const callback = await idp.completeAuthorization(authorizationUrl)
+  const callback = await authorize(authorizationUrl)
   const result = await auth(provider, {
     serverUrl: server.url,
     authorizationCode: callback.searchParams.get('code')!,
@@ -119,6 +126,38 @@ describe('the AI SDK MCP client through the whole flow', () => {
       expect(refused).toBeInstanceOf(Error)
       expect(log.map((e) => [e.status, e.wwwAuthenticate])).toEqual([[403, expect.stringMatching(/^Bearer error="insufficient_scope", .*scope="mcp:tools mcp:admin"/)]])
       expect(provider.authorizationUrls).toHaveLength(1)
+    } finally {
+      await client.close()
+    }
+  })
+})
+
+describe('the AI SDK MCP client through the bridge', () => {
+  let world: BridgeWorld
+  beforeAll(async () => {
+    world = await startBridgeWorld({ mode: 'oidc-pkce' })
+  })
+  afterAll(async () => world?.close())
+
+  it('registers at the bridge, the user consents and signs in upstream, the bridge token calls the tools', async () => {
+    const provider = new MemoryProvider()
+    const log: Exchange[] = []
+    const upstream: URL[] = []
+    const { client, authorizationUrl } = await connect({ url: world.mcpUrl }, provider, log, async (url) => {
+      // The bridge's consent page (its CSRF token included) and the upstream dev IdP's login, as a person would.
+      const r = await browse(url, { origins: [world.origin, world.idp.url], onHop: (u) => void (u.origin === world.idp.url && upstream.push(u)) })
+      if (r.kind !== 'redirect') throw new Error(`the flow ended at ${r.kind}`)
+      return r.url
+    })
+    try {
+      expect(authorizationUrl.origin + authorizationUrl.pathname).toBe(`${world.bridge.issuer}/auth`)
+      expect(authorizationUrl.searchParams.get('resource')).toBe(world.mcpUrl)
+      expect(log.some((e) => e.method === 'POST' && e.url.startsWith(world.bridge.issuer) && e.status === 201)).toBe(true)
+      expect(upstream.some((u) => u.pathname.startsWith('/interaction/'))).toBe(true)
+      const me = JSON.parse(((await client.callTool({ name: 'whoami', arguments: {} })).content as Array<{ text: string }>)[0]!.text) as Record<string, unknown>
+      expect(me).toMatchObject({ clientId: provider.clientInformation()!.client_id, resource: world.mcpUrl, subject: 'demo-user', issuer: world.bridge.issuer })
+      const up = JSON.parse(((await client.callTool({ name: 'upstream-user', arguments: {} })).content as Array<{ text: string }>)[0]!.text) as Record<string, unknown>
+      expect(up).toMatchObject({ status: 200, sub: 'demo-user', sameAsBridgeToken: false })
     } finally {
       await client.close()
     }
