@@ -63,7 +63,7 @@ describe.each<[UpstreamMode, boolean]>([['oidc-pkce', true], ['github-like', fal
 
       expect(text(await flow.callTool('whoami'))).toMatchObject({ issuer: world.bridge.issuer, subject: 'demo-user', resource: world.mcpUrl, scopes: ['mcp:tools'] })
       // The tool called the upstream's user-info endpoint with the user's upstream token (never the bridge token).
-      expect(text(await flow.callTool('upstream-user'))).toEqual({ status: 200, sub: 'demo-user', sameAsBridgeToken: false })
+      expect(text(await flow.callTool('upstream-user'))).toMatchObject({ status: 200, sub: 'demo-user', sameAsBridgeToken: false })
     } finally {
       await flow.close()
     }

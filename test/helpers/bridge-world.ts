@@ -1,14 +1,11 @@
 /**
  * One world for the bridge's end-to-end tests, all real: the dev IdP as the upstream (OIDC with PKCE, or
- * GitHub-like), the bridge and an MCP server on one Express app (the bridge at /oauth, the MCP endpoint at /mcp,
- * protected by @mcp-oauth/express with issuer = the bridge), and a tool that reads the user's upstream token.
+ * GitHub-like), the bridge and the bridge example's MCP server on one Express app (the bridge at /oauth, the MCP
+ * endpoint at /mcp, protected by @mcp-oauth/express with issuer = the bridge), whose tool reads the upstream token.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import express from 'express'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { mcpAuth } from '@mcp-oauth/express'
+import { createApp } from '@mcp-oauth/example-bridge'
 import { createBridge, oidc, oauth2, MemoryBridgeStore, type Bridge, type BridgeOptions, type UpstreamConfig } from '@mcp-oauth/bridge'
 import { startDevIdp, type DevIdp, type DevIdpOptions } from '@mcp-oauth/dev-idp'
 
@@ -35,23 +32,6 @@ export interface WorldOptions {
 }
 
 export const BRIDGE_CLIENT = { clientId: 'mcp-bridge', clientSecret: 'bridge-secret-for-tests-only-0123456789' }
-
-function mcpServer(bridge: Bridge, upstreamUserinfo: string): McpServer {
-  const server = new McpServer({ name: 'bridge-e2e', version: '0.1.0' })
-  server.registerTool('whoami', { description: 'the verified caller' }, (extra) => {
-    const auth = extra.authInfo!
-    const e = (auth.extra ?? {}) as { subject?: string; issuer?: string }
-    const text = JSON.stringify({ clientId: auth.clientId, scopes: auth.scopes, resource: auth.resource?.href, subject: e.subject, issuer: e.issuer })
-    return { content: [{ type: 'text', text }] }
-  })
-  server.registerTool('upstream-user', { description: "calls the upstream IdP's user-info endpoint with the user's upstream token" }, async (extra) => {
-    const token = await bridge.upstreamToken(extra.authInfo!)
-    const res = await fetch(upstreamUserinfo, { headers: { authorization: `Bearer ${token}` } })
-    const body = (await res.json()) as { sub?: string }
-    return { content: [{ type: 'text', text: JSON.stringify({ status: res.status, sub: body.sub, sameAsBridgeToken: token === extra.authInfo!.token }) }] }
-  })
-  return server
-}
 
 export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWorld> {
   const server = createServer()
@@ -104,17 +84,7 @@ export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWor
   const store = new MemoryBridgeStore()
   const bridge = createBridge({ issuer, resource: mcpUrl, scopes: ['mcp:tools', 'mcp:admin'], upstream, store, title: 'bridge e2e', clientIdMetadataDocuments: { hostMap: { 'client.bridge.test': cimdOrigin } }, ...options.bridge })
 
-  const app = express()
-  app.use(bridge.handler)
-  app.use(express.json())
-  app.use(mcpAuth({ resource: mcpUrl, issuer: bridge.issuer, scopesSupported: ['mcp:tools'], requiredScopes: ['mcp:tools'] }))
-  app.post('/mcp', async (req, res) => {
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
-    res.on('close', () => void transport.close())
-    await mcpServer(bridge, `${idp.issuer}/me`).connect(transport)
-    await transport.handleRequest(req, res, req.body)
-  })
-  app.all('/mcp', (_req, res) => void res.status(405).set('allow', 'POST').end())
+  const app = createApp(bridge, mcpUrl, `${idp.issuer}/me`, ['mcp:tools', 'mcp:admin'])
   server.on('request', app)
   await bridge.ready()
   return {

@@ -6,6 +6,8 @@
  *   pnpm demo --serve               keep the IdP and the server running for the MCP Inspector
  *   pnpm demo --host fastify        the same flow against another example: express (default), fastify, node, web
  *   pnpm demo --profile keycloak    the dev IdP shaped like a Keycloak realm (or `logto`), the server configured with that profile
+ *   pnpm demo --bridge              the flow through @mcp-oauth/bridge, the dev IdP as a GitHub-like upstream (DCR, then CIMD)
+ *   pnpm demo --bridge --device     a headless client through the bridge's device flow
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -210,7 +212,8 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
   return good
 }
 
-main().catch((err: unknown) => {
+// --bridge [--device]: the flow through @mcp-oauth/bridge (bridge-demo.ts).
+;(args.has('--bridge') ? import('./bridge-demo.js').then((m) => m.runBridgeDemo({ device: args.has('--device') })) : main()).catch((err: unknown) => {
   console.error(err)
   process.exit(1)
 })
