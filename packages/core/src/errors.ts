@@ -38,6 +38,13 @@ export type McpAuthErrorCode =
   | 'ERR_IDP_UNAVAILABLE'
   /** The `Mcp-Session-Id` belongs to another user (issuer, subject, client): 404 "Session not found". */
   | 'ERR_SESSION_MISMATCH'
+  /**
+   * MCP 2026-07-28 (SEP-2243): an `MCP-Protocol-Version`, `Mcp-Method` or `Mcp-Name` header is missing,
+   * malformed, or disagrees with the body: 400 with JSON-RPC error `-32020` (HeaderMismatch).
+   */
+  | 'ERR_MCP_HEADER_MISMATCH'
+  /** A JSON-RPC batch holding an MCP 2026-07-28 message (that revision allows one message per POST): 400, `-32600`. */
+  | 'ERR_MCP_BATCH'
 
 /** The OAuth `error` value of a challenge (RFC 6750 §3.1), or `temporarily_unavailable` for 503. */
 export type OAuthErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable'
@@ -60,6 +67,8 @@ const STATUS: Record<McpAuthErrorCode, { status: number; error?: OAuthErrorValue
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404 },
+  ERR_MCP_HEADER_MISMATCH: { status: 400 },
+  ERR_MCP_BATCH: { status: 400 },
 }
 
 /**
@@ -79,7 +88,7 @@ export class McpAuthError extends Error {
   override readonly name = 'McpAuthError'
   /** Stable machine-readable code. */
   readonly code: McpAuthErrorCode
-  /** HTTP status of the response: 400, 401, 403 or 503. */
+  /** HTTP status of the response: 400, 401, 403, 404 or 503. */
   readonly status: number
   /** OAuth error value for the challenge; `undefined` when no credentials were sent. */
   readonly error: OAuthErrorValue | undefined
@@ -89,11 +98,13 @@ export class McpAuthError extends Error {
   readonly scopes: readonly string[] | undefined
   /** For `ERR_IDP_UNAVAILABLE`: seconds for `Retry-After`. */
   readonly retryAfter: number | undefined
+  /** For the JSON-RPC refusals (`ERR_MCP_*`): the id of the request they answer (`null` when unknown). */
+  readonly jsonRpcId: string | number | null | undefined
 
   constructor(
     code: McpAuthErrorCode,
     description: string,
-    options?: { cause?: unknown; scopes?: readonly string[]; retryAfter?: number },
+    options?: { cause?: unknown; scopes?: readonly string[]; retryAfter?: number; jsonRpcId?: string | number | null },
   ) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause })
     const { status, error } = STATUS[code]
@@ -103,6 +114,7 @@ export class McpAuthError extends Error {
     this.description = description
     this.scopes = options?.scopes
     this.retryAfter = options?.retryAfter
+    this.jsonRpcId = options?.jsonRpcId
   }
 }
 

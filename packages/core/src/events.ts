@@ -5,7 +5,15 @@ import type { McpAuthErrorCode } from './errors.js'
  * header: only issuers, subjects, client ids, codes and counts.
  */
 export type McpAuthEvent =
-  | { type: 'authenticated'; issuer?: string; subject?: string; clientId: string; verifiedBy: 'jwt' | 'introspection' | 'custom' }
+  | {
+    type: 'authenticated'; issuer?: string; subject?: string; clientId: string; verifiedBy: 'jwt' | 'introspection' | 'custom'
+    /** `modern`: an MCP 2026-07-28 request; `legacy`: 2025-11-25 or before. */
+    revision?: 'modern' | 'legacy'
+    /** What the policy judged: the SEP-2243 headers, the body, or nothing (no policy). */
+    policyFrom?: 'headers' | 'body' | 'none'
+  }
+  /** A configuration the server accepted but that works against clients (e.g. `offline_access` in `scopesSupported`). */
+  | { type: 'config_warning'; option: string; message: string }
   | { type: 'rejected'; code: McpAuthErrorCode; status: number; issuer?: string }
   | { type: 'cache'; hit: boolean; cache: 'token' | 'introspection' }
   | { type: 'discovery'; issuer: string; ok: boolean; url?: string; reason?: string }

@@ -5,7 +5,7 @@
  */
 import type { AuthInfo } from './auth-info.js'
 import { McpAuthError } from './errors.js'
-import { eventSink } from './events.js'
+import { eventSink, type EventSink } from './events.js'
 import { interceptNodeResponse } from './http/node-response.js'
 import { toResponse } from './http/plain-response.js'
 import type { RequestLike } from './http/request-like.js'
@@ -13,7 +13,7 @@ import { pathOf } from './http/request-path.js'
 import { Authorizer, checkScopes } from './mcp/authorize.js'
 import { responseHooks } from './mcp/response-hooks.js'
 import { SessionStage } from './mcp/session-stage.js'
-import type { McpAuthOptions } from './options.js'
+import type { McpAuthOptions, ResolvedOptions } from './options.js'
 import { resolveOptions } from './options/resolve.js'
 import { Challenges } from './resource-server/challenges.js'
 import { serveFetch } from './resource-server/fetch-host.js'
@@ -23,6 +23,18 @@ import type { AuthenticateOptions, McpAuth, McpAuthOutcome } from './resource-se
 import { TokenVerifier } from './token/verifier.js'
 
 export type { AuthenticateOptions, HandleOptions, McpAuth, McpAuthOutcome } from './resource-server/types.js'
+
+/**
+ * `offline_access` asks the IdP for a refresh token; it is not something a resource needs, so the server never
+ * advertises or challenges for it (MCP 2026-07-28, SEP-2207). Configured in `scopesSupported`, it is dropped
+ * from the metadata and challenges, and this says so once at start-up.
+ */
+function warnAboutOfflineAccess(config: ResolvedOptions, emit: EventSink | undefined): void {
+  if (!config.scopesSupported.includes('offline_access')) return
+  const message = 'mcp-oauth: "offline_access" in scopesSupported is not advertised in the protected resource metadata or asked for in challenges (MCP 2026-07-28: refresh tokens are not a resource requirement; clients add it themselves when the IdP supports it). Remove it from scopesSupported.'
+  if (emit) emit({ type: 'config_warning', option: 'scopesSupported', message })
+  else console.warn(message)
+}
 
 /**
  * Create the resource server. All options are checked here: a mistake throws a `TypeError`
@@ -45,8 +57,10 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     sessions: new SessionStage(config.sessionStore),
     challenges: new Challenges(config),
     emit,
+    trustHeaders: config.policy?.trustHeaders === true,
   }
-  const handle = createHandle(s)
+  warnAboutOfflineAccess(config, emit)
+  const { handle, checkBody } = createHandle(s)
   const hooks = (outcome: McpAuthOutcome) => outcome.type === 'authenticated'
     ? responseHooks(s.sessions, config.policy, outcome.auth, outcome.requests, outcome.mayCreateSession)
     : undefined
@@ -63,7 +77,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     throw err
   }
 
-  const fetchHost = { readsBody: config.policy !== undefined, isMetadata: (r: RequestLike) => s.routes.metadataOf(r) !== undefined, handle, hooks }
+  const fetchHost = { readsBody: config.policy !== undefined, isMetadata: (r: RequestLike) => s.routes.metadataOf(r) !== undefined, handle, checkBody, hooks }
 
   return {
     resource: config.resource,
@@ -82,6 +96,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     metadataPlainResponse: (request) => s.routes.metadataOf(request),
     isProtectedPath: (path) => s.routes.isProtected(pathOf(path)),
     handle,
+    checkBody,
     watchNodeResponse: (outcome, res) => {
       const h = hooks(outcome)
       if (h) interceptNodeResponse(res, h)

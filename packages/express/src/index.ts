@@ -2,7 +2,7 @@
  * Express 4 and 5 adapter: translate the request, call the core, copy its answer. No status codes, header
  * strings or token rules live here.
  */
-import { createMcpAuth, nodeJsonBody, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
+import { createMcpAuth, handleNodeRequest, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare module 'express-serve-static-core' {
@@ -29,12 +29,11 @@ function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   const withPolicy = auth.options.policy !== undefined
   return (req: Request, res: Response, next: NextFunction) => {
     const like = requestLikeFromNode(req)
-    const body = withPolicy && (opts?.protect || auth.isProtectedPath(like.url)) ? nodeJsonBody(req) : undefined
-    // Without a policy there is no body to wait for: one promise (the core's) per request, not three. A body
-    // express.json() already parsed is passed on anyway: it tells the core whether a session can start here.
-    const pending = body === undefined
-      ? auth.handle(like, req.body === undefined ? opts : { ...opts, body: req.body })
-      : body.then((parsed) => auth.handle(like, parsed === undefined ? opts : { ...opts, body: parsed }))
+    // Without a policy nothing depends on the body: one promise (the core's) per request. A body express.json()
+    // already parsed is passed on anyway: it is checked against its MCP headers and tells whether a session can start.
+    const pending = withPolicy && (opts?.protect || auth.isProtectedPath(like.url))
+      ? handleNodeRequest(auth, req, like, opts)
+      : auth.handle(like, req.body === undefined ? opts : { ...opts, body: req.body })
     pending.then((outcome) => {
       if (outcome.type === 'respond') return send(res, outcome.response)
       if (outcome.type === 'authenticated') {

@@ -3,7 +3,7 @@
  * or token rules live here.
  */
 import fp from 'fastify-plugin'
-import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
+import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type McpAuthOutcome, type RequestLike } from '@mcp-oauth/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 
 declare module 'fastify' {
@@ -32,23 +32,55 @@ export interface McpAuthDecorator {
 /** Options of the plugin: the core's options, or an `McpAuth` created elsewhere. */
 export type McpAuthPluginOptions = McpAuthOptions | McpAuth
 
-async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts?: HandleOptions): Promise<unknown> {
-  const raw = request.raw as typeof request.raw & { auth?: AuthInfo }
-  // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
-  const outcome = await auth.handle(requestLikeFromNode({
-    method: raw.method, url: raw.url, headers: raw.headers, rawHeaders: raw.rawHeaders, body: request.body,
-  }), request.body === undefined ? opts : { ...opts, body: request.body })
+/** What `onRequest` decided from the headers and the body must still confirm in `preHandler`. */
+const waiting = new WeakMap<FastifyRequest, { outcome: McpAuthOutcome; opts: HandleOptions | undefined }>()
+
+function nodeLike(request: FastifyRequest): RequestLike {
+  const raw = request.raw
+  return requestLikeFromNode({ method: raw.method, url: raw.url, headers: raw.headers, rawHeaders: raw.rawHeaders, body: request.body })
+}
+
+function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcome: McpAuthOutcome): unknown {
   if (outcome.type === 'respond') {
     const { status, headers, body } = outcome.response
     return reply.code(status).headers(headers).send(body)
   }
   if (outcome.type === 'authenticated') {
+    const raw = request.raw as typeof request.raw & { auth?: AuthInfo }
     request.auth = outcome.auth
     // The MCP SDK's StreamableHTTPServerTransport reads `req.auth` from the Node request it is handed.
     raw.auth = outcome.auth
     auth.watchNodeResponse(outcome, reply.raw)
   }
   return undefined
+}
+
+/**
+ * Decide as early as the request allows: in `onRequest` from the headers (an MCP 2026-07-28 request, or any
+ * request the policy does not judge by its body); what needs the body waits for `preHandler`, where Fastify
+ * has parsed it. A POST decided early is still checked against its body there.
+ */
+async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts?: HandleOptions): Promise<unknown> {
+  // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
+  const body = request.body
+  if (body !== undefined) return act(auth, request, reply, await auth.handle(nodeLike(request), { ...opts, body }))
+  const post = request.raw.method === 'POST'
+  const outcome = await auth.handle(nodeLike(request), post ? { ...opts, bodyPending: true } : opts)
+  if (outcome.type === 'needs-body' || (post && outcome.type === 'authenticated')) {
+    waiting.set(request, { outcome, opts })
+    return undefined
+  }
+  return act(auth, request, reply, outcome)
+}
+
+async function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const state = waiting.get(request)
+  if (!state) return undefined
+  waiting.delete(request)
+  const outcome = state.outcome.type === 'needs-body'
+    ? await auth.handle(nodeLike(request), request.body === undefined ? state.opts : { ...state.opts, body: request.body })
+    : await auth.checkBody(state.outcome, request.body)
+  return act(auth, request, reply, outcome)
 }
 
 const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) => {
@@ -59,11 +91,12 @@ const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) =>
     protect: (opts?: AuthenticateOptions): onRequestAsyncHookHandler => (request, reply) => run(auth, request, reply, { ...opts, protect: true }),
   } satisfies McpAuthDecorator)
   app.decorateRequest('auth', null)
-  // A policy reads the JSON-RPC body, which Fastify has parsed by preHandler; without one, refuse at onRequest.
-  app.addHook(auth.options.policy ? 'preHandler' : 'onRequest', (request, reply) => {
+  // Refuse at onRequest whenever the headers suffice; the body (parsed by preHandler) confirms or decides.
+  app.addHook('onRequest', (request, reply) => {
     const route = request.routeOptions.config.mcpAuth
     return run(auth, request, reply, route && { ...route, protect: true })
   })
+  app.addHook('preHandler', (request, reply) => confirm(auth, request, reply))
 }
 
 /**

@@ -10,7 +10,8 @@ export const MCP_SESSION_ID = 'mcp-session-id'
 export const CORS_PREFLIGHT_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID',
+  // Mcp-Method and Mcp-Name: the MCP 2026-07-28 request metadata headers (SEP-2243) browser clients send.
+  'access-control-allow-headers': 'Authorization, Content-Type, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID',
   'access-control-expose-headers': 'WWW-Authenticate, Mcp-Session-Id',
   'access-control-max-age': '86400',
 }

@@ -1,8 +1,10 @@
 /**
  * MCP-aware authorization: which scopes a JSON-RPC request needs, per tool (`tools/call` by `params.name`),
- * per method, by default, or by a function that can read claims. Evaluated on the request body the adapter
- * already has (one message or a batch), so the HTTP layer can answer 403 `insufficient_scope` per tool and
- * clients can step up (MCP authorization, "Scope challenge handling").
+ * per prompt (`prompts/get`), per resource (`resources/read` by URI, exact or prefix), per method, by default,
+ * or by a function that can read claims. Evaluated on the request body (one message or a batch) or, for MCP
+ * 2026-07-28 requests, on the `Mcp-Method` / `Mcp-Name` headers that mirror it (mcp/request-metadata.ts), so
+ * the HTTP layer can answer 403 `insufficient_scope` per tool and clients can step up (MCP authorization,
+ * "Scope challenge handling").
  */
 import type { AuthInfo } from '../auth-info.js'
 import { SCOPE_TOKEN } from '../token/rfc6750.js'
@@ -15,7 +17,14 @@ export interface PolicyRequest {
   id?: string | number
   /** For `tools/call`: the tool's name. */
   tool?: string
+  /** For `prompts/get`: the prompt's name. */
+  prompt?: string
+  /** For `resources/read`: the resource's URI. */
+  resource?: string
+  /** The JSON-RPC params; absent when the request was judged from its MCP 2026-07-28 headers alone. */
   params?: unknown
+  /** Where the policy read this request from: the JSON-RPC body, or the SEP-2243 headers (cross-checked with the body). */
+  source?: 'body' | 'headers'
 }
 
 /** What a policy function returns: scopes needed (the 403 asks for them), `true`/`undefined` (no more needed), `false` (refused). */
@@ -25,13 +34,20 @@ export type PolicyDecision = readonly string[] | boolean | undefined
 export interface McpPolicy {
   /** Scopes per tool name, for `tools/call`, e.g. `{ deploy: ['mcp:admin'] }`. */
   tools?: Record<string, readonly string[]>
+  /** Scopes per prompt name, for `prompts/get`, e.g. `{ 'incident-report': ['reports:read'] }`. */
+  prompts?: Record<string, readonly string[]>
+  /**
+   * Scopes per resource URI, for `resources/read`: an exact URI, or a prefix ending in `*`
+   * (`'file:///secrets/*'`). Every entry that matches applies (their scopes add up).
+   */
+  resources?: Record<string, readonly string[]>
   /** Scopes per JSON-RPC method, e.g. `{ 'resources/read': ['files:read'] }`. */
   methods?: Record<string, readonly string[]>
-  /** Scopes for a request no `tools`/`methods` entry names. Default: none (only `requiredScopes`). */
+  /** Scopes for a request no `tools`/`prompts`/`resources`/`methods` entry names. Default: none (only `requiredScopes`). */
   default?: readonly string[]
   /**
-   * A rule that needs claims (roles, groups, tenant): called per JSON-RPC request after the token is verified,
-   * on top of the static rules.
+   * A rule that needs claims (roles, groups, tenant) or the params: called per JSON-RPC request after the token
+   * is verified, on top of the static rules. With a `check`, the body is always read (it gets `params`).
    */
   check?: (request: PolicyRequest, auth: AuthInfo) => PolicyDecision | Promise<PolicyDecision>
   /**
@@ -39,17 +55,32 @@ export interface McpPolicy {
    * tools also hides what a step-up would unlock, so a client cannot offer to ask for more.
    */
   filterToolsList?: boolean
+  /**
+   * Header-only mode for MCP 2026-07-28 requests: decide from the `Mcp-Method` / `Mcp-Name` headers and never
+   * read the body for the policy. Default `false`: the body is always checked against the headers before the
+   * request runs. Safe ONLY when the transport behind validates the headers itself and refuses a mismatch
+   * (the MCP SDK v2 `createMcpHandler` does, with 400 `-32020`); never behind an SDK v1 transport, which runs
+   * the body whatever the headers say. A body the host parsed anyway (Fastify, `express.json()` first) is
+   * still checked.
+   */
+  trustHeaders?: boolean
 }
 
 export interface ResolvedPolicy {
   tools: ReadonlyMap<string, readonly string[]>
+  prompts: ReadonlyMap<string, readonly string[]>
+  /** Exact resource URIs. */
+  resources: ReadonlyMap<string, readonly string[]>
+  /** Resource URI prefixes (the keys that ended in `*`, without it). */
+  resourcePrefixes: ReadonlyArray<readonly [string, readonly string[]]>
   methods: ReadonlyMap<string, readonly string[]>
   default: readonly string[]
   check: McpPolicy['check']
   filterToolsList: boolean
+  trustHeaders: boolean
 }
 
-const KNOWN = new Set(['tools', 'methods', 'default', 'check', 'filterToolsList'])
+const KNOWN = new Set(['tools', 'prompts', 'resources', 'methods', 'default', 'check', 'filterToolsList', 'trustHeaders'])
 
 function scopeList(value: unknown, option: string): string[] {
   if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
@@ -79,12 +110,25 @@ export function resolvePolicy(policy: McpPolicy | undefined): ResolvedPolicy | u
   }
   if (policy.check !== undefined && typeof policy.check !== 'function') throw new McpAuthConfigError('policy.check', 'must be a function (request, auth) => string[] | boolean.')
   if (policy.filterToolsList !== undefined && typeof policy.filterToolsList !== 'boolean') throw new McpAuthConfigError('policy.filterToolsList', 'must be true or false.')
+  if (policy.trustHeaders !== undefined && typeof policy.trustHeaders !== 'boolean') throw new McpAuthConfigError('policy.trustHeaders', 'must be true or false.')
+  const resources = new Map<string, string[]>()
+  const resourcePrefixes: Array<[string, string[]]> = []
+  for (const [uri, scopes] of scopeMap(policy.resources, 'policy.resources')) {
+    const star = uri.indexOf('*')
+    if (star === -1) resources.set(uri, scopes)
+    else if (star === uri.length - 1 && uri.length > 1) resourcePrefixes.push([uri.slice(0, -1), scopes])
+    else throw new McpAuthConfigError(`policy.resources.${uri}`, 'a "*" may only end a prefix, e.g. "file:///secrets/*".')
+  }
   return {
     tools: scopeMap(policy.tools, 'policy.tools'),
+    prompts: scopeMap(policy.prompts, 'policy.prompts'),
+    resources,
+    resourcePrefixes,
     methods: scopeMap(policy.methods, 'policy.methods'),
     default: policy.default === undefined ? [] : scopeList(policy.default, 'policy.default'),
     check: policy.check,
     filterToolsList: policy.filterToolsList === true,
+    trustHeaders: policy.trustHeaders === true,
   }
 }
 
@@ -98,23 +142,50 @@ export function jsonRpcRequests(body: unknown): PolicyRequest[] {
   for (const m of messages) {
     if (m === null || typeof m !== 'object' || typeof (m as { method?: unknown }).method !== 'string') continue
     const { method, params, id } = m as { method: string; params?: unknown; id?: unknown }
-    const request: PolicyRequest = { method, params }
+    const request: PolicyRequest = { method, params, source: 'body' }
     if (typeof id === 'string' || typeof id === 'number') request.id = id
-    if (method === 'tools/call' && params !== null && typeof params === 'object') {
-      const name = (params as { name?: unknown }).name
-      if (typeof name === 'string') request.tool = name
-    }
+    name(request, method, params !== null && typeof params === 'object' ? (params as Record<string, unknown>)[method === 'resources/read' ? 'uri' : 'name'] : undefined)
     out.push(request)
   }
   return out
 }
 
-/** Scopes the static rules ask of one request: its method's, and its tool's. */
+/** Set what `method` names (a tool, a prompt, a resource URI) from `value`, when it is a string. */
+function name(request: PolicyRequest, method: string, value: unknown): void {
+  if (typeof value !== 'string') return
+  if (method === 'tools/call') request.tool = value
+  else if (method === 'prompts/get') request.prompt = value
+  else if (method === 'resources/read') request.resource = value
+}
+
+/** The request an MCP 2026-07-28 `Mcp-Method` (and decoded `Mcp-Name`) header describes. */
+export function headerRequest(method: string, mcpName: string | undefined): PolicyRequest {
+  const request: PolicyRequest = { method, source: 'headers' }
+  name(request, method, mcpName)
+  return request
+}
+
+/** Scopes the static rules ask of one request: its method's, and its tool's, prompt's or resource's. */
 export function staticScopes(policy: ResolvedPolicy, request: PolicyRequest): string[] {
+  const found: Array<readonly string[]> = []
   const byMethod = policy.methods.get(request.method)
-  const byTool = request.tool === undefined ? undefined : policy.tools.get(request.tool)
-  if (!byMethod && !byTool) return [...policy.default]
-  return [...(byMethod ?? []), ...(byTool ?? [])]
+  if (byMethod) found.push(byMethod)
+  if (request.tool !== undefined) {
+    const byTool = policy.tools.get(request.tool)
+    if (byTool) found.push(byTool)
+  }
+  if (request.prompt !== undefined) {
+    const byPrompt = policy.prompts.get(request.prompt)
+    if (byPrompt) found.push(byPrompt)
+  }
+  if (request.resource !== undefined) {
+    const uri = request.resource
+    const exact = policy.resources.get(uri)
+    if (exact) found.push(exact)
+    for (const [prefix, scopes] of policy.resourcePrefixes) if (uri.startsWith(prefix)) found.push(scopes)
+  }
+  if (found.length === 0) return [...policy.default]
+  return found.flat()
 }
 
 /** May a token with `scopes` call `tool`? (For `tools/list` filtering and `requireScopes`.) */

@@ -28,7 +28,8 @@ export function buildProtectedResourceMetadata(config: ResolvedOptions): Protect
     authorization_servers: config.issuers.map((i) => i.issuer),
     bearer_methods_supported: ['header'],
   }
-  const scopes = config.scopesSupported.length > 0 ? config.scopesSupported : config.requiredScopes
+  // Never offline_access: refresh tokens are not a resource requirement (MCP 2026-07-28, SEP-2207).
+  const scopes = (config.scopesSupported.length > 0 ? config.scopesSupported : config.requiredScopes).filter((s) => s !== 'offline_access')
   if (scopes.length > 0) doc.scopes_supported = scopes
   if (config.resourceName !== undefined) doc.resource_name = config.resourceName
   if (config.resourceDocumentation !== undefined) doc.resource_documentation = config.resourceDocumentation

@@ -34,6 +34,9 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
   const scopeHint = 'scopes are non-empty strings without spaces, quotes or backslashes (RFC 6749 §3.3)'
   const scopesSupported = stringList(options.scopesSupported, 'scopesSupported', (s) => SCOPE_TOKEN.test(s), scopeHint)
   const requiredScopes = stringList(options.requiredScopes, 'requiredScopes', (s) => SCOPE_TOKEN.test(s), scopeHint)
+  if (requiredScopes.includes('offline_access')) {
+    fail('requiredScopes', '"offline_access" cannot be required: it asks the IdP for a refresh token, which is not a resource requirement, and MCP servers never challenge for it (MCP 2026-07-28). Remove it.')
+  }
   const cache = resolveCache(options.cache)
   const { maxTokenLength, timeout } = resolveLimits(options)
   const sessionStore = resolveSessionStore(options.sessionBinding)

@@ -23,6 +23,23 @@ const SESSION_NOT_FOUND: PlainResponse = {
   body: '{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}',
 }
 
+/** The JSON-RPC codes of the MCP refusals the resource server answers for the transport (400). */
+const JSON_RPC_CODE = { ERR_MCP_HEADER_MISMATCH: -32020, ERR_MCP_BATCH: -32600 } as const
+
+/**
+ * What the MCP SDK v2 transport answers a missing, malformed or disagreeing SEP-2243 header (HTTP 400, JSON-RPC
+ * `-32020` HeaderMismatch), or a batch holding a 2026-07-28 message (`-32600`): a client recognises its own
+ * transport's answer and does not fall back to an older revision.
+ */
+function jsonRpcRefusal(err: McpAuthError): PlainResponse {
+  const code = JSON_RPC_CODE[err.code as keyof typeof JSON_RPC_CODE]
+  return {
+    status: 400,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ jsonrpc: '2.0', id: err.jsonRpcId ?? null, error: { code, message: err.description } }),
+  }
+}
+
 export class Challenges {
   /** The 401 without a token is the most common refusal: built once per scope set. */
   private readonly missing = new Map<string, PlainResponse>()
@@ -40,6 +57,7 @@ export class Challenges {
       ? error
       : new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: error, retryAfter: this.config.retryAfter })
     if (err.code === 'ERR_SESSION_MISMATCH') return SESSION_NOT_FOUND
+    if (err.code === 'ERR_MCP_HEADER_MISMATCH' || err.code === 'ERR_MCP_BATCH') return jsonRpcRefusal(err)
     if (err.status === 503) {
       return {
         status: 503,

@@ -1,7 +1,9 @@
 /**
  * `auth.fetch(handler)`: the resource server in front of a web-standard handler (Hono, Bun, Deno, Workers, the
- * MCP SDK's web-standard transport). With a policy it reads the JSON-RPC body once (bounded), so the policy
- * sees it and the handler gets it parsed and a fresh Request; it applies the response hooks itself.
+ * MCP SDK's web-standard transport). With a policy it decides an MCP 2026-07-28 request from its headers first
+ * (a refusal reads no body), then reads the JSON-RPC body once (bounded) for the body check — or to decide, for
+ * a 2025-11-25 request — and hands it to the handler parsed, with a fresh Request; it applies the response
+ * hooks itself.
  */
 import type { AuthInfo } from '../auth-info.js'
 import { MAX_REQUEST_BODY_BYTES } from '../http/body.js'
@@ -19,6 +21,7 @@ export interface FetchHost {
   readsBody: boolean
   isMetadata: (request: RequestLike) => boolean
   handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
+  checkBody: (outcome: McpAuthOutcome, body: unknown) => Promise<McpAuthOutcome>
   hooks: (outcome: McpAuthOutcome) => InterceptHooks | undefined
 }
 
@@ -45,14 +48,18 @@ export async function serveFetch(host: FetchHost, request: Request, handler: Fet
   let forward = request
   // Media types are case-insensitive (RFC 9110 §8.3.1): a body skipped here is a body the policy never sees.
   const type = (request.headers.get('content-type') ?? '').toLowerCase()
-  if (host.readsBody && request.method === 'POST' && type.includes('json') && !host.isMetadata(request)) {
+  const readable = host.readsBody && request.method === 'POST' && type.includes('json') && !host.isMetadata(request)
+  let outcome = await host.handle(request, { protect: true, ...(readable ? { bodyPending: true } : {}) })
+  if (outcome.type === 'needs-body' || (outcome.type === 'authenticated' && outcome.needsBody)) {
     const read = await readPolicyBody(request)
     if (read instanceof Response) return read
     ;({ body, forward } = read)
+    outcome = outcome.type === 'needs-body'
+      ? await host.handle(request, { protect: true, ...(body !== undefined ? { body } : {}) })
+      : await host.checkBody(outcome, body)
   }
-  const outcome = await host.handle(request, { protect: true, ...(body !== undefined ? { body } : {}) })
   if (outcome.type === 'respond') return toResponse(outcome.response)
-  if (outcome.type === 'next') return toResponse(PREFLIGHT_RESPONSE)
+  if (outcome.type !== 'authenticated') return toResponse(PREFLIGHT_RESPONSE)
   const response = await handler(forward, outcome.auth, body !== undefined ? { parsedBody: body } : {})
   const hooks = host.hooks(outcome)
   if (!hooks) return response

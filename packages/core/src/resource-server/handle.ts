@@ -1,17 +1,20 @@
 /**
  * `handle`: the whole decision for one request, as named stages —
- *   resolve path (routes.ts) → metadata (routes.ts: RFC 9728, RFC 8414 mirror) → verify (token/verifier.ts)
- *   → authorize (mcp/authorize.ts: scopes, policy) → session (mcp/session-stage.ts) → respond (challenges.ts).
- * A cache hit runs synchronously up to the final outcome: no await unless the policy's `check` or the
- * session store needs one.
+ *   resolve path (routes.ts) → metadata (routes.ts: RFC 9728, RFC 8414 mirror) → plan (mcp/authorize.ts: the
+ *   SEP-2243 headers or the body) → verify (token/verifier.ts) → authorize (mcp/authorize.ts: scopes, policy)
+ *   → body check (mcp/authorize.ts: headers against body) → session (mcp/session-stage.ts) → respond
+ *   (challenges.ts).
+ * The order is the same on every host, whether it has the body up front or later (`checkBody`): a malformed
+ * header (400) → the token (401) → the scopes the headers or body name (403) → the body against its headers
+ * (400) and its own scopes (403). A cache hit runs synchronously up to the final outcome: no await unless the
+ * policy's `check` or the session store needs one.
  */
 import { authInfoExtra, type AuthInfo } from '../auth-info.js'
 import { McpAuthError } from '../errors.js'
 import type { EventSink } from '../events.js'
 import { BODY_TOO_LARGE } from '../http/body.js'
 import type { RequestLike } from '../http/request-like.js'
-import type { Authorizer } from '../mcp/authorize.js'
-import { checkScopes } from '../mcp/authorize.js'
+import { checkScopes, type Authorizer, type RequestPlan } from '../mcp/authorize.js'
 import { isPreflight, sessionIdOf } from '../mcp/headers.js'
 import { mayInitialize, type SessionStage } from '../mcp/session-stage.js'
 import type { TokenVerifier } from '../token/verifier.js'
@@ -27,10 +30,28 @@ export interface Stages {
   sessions: SessionStage
   challenges: Challenges
   emit: EventSink | undefined
+  /** Policy from the headers alone, never reading the body (`policy.trustHeaders`). */
+  trustHeaders: boolean
 }
 
-export function createHandle(s: Stages): (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome> {
-  /** Resolve path and metadata: an outcome when the request is not for the protected resource, else its public path. */
+type Authenticated = Extract<McpAuthOutcome, { type: 'authenticated' }>
+
+/** What an outcome decided before its body was read still has to do when the body comes. */
+interface Pending {
+  plan: RequestPlan
+  request: RequestLike
+  scopes: readonly string[] | undefined
+  /** The session check waits for the body, which settles the era. */
+  sessionPending: boolean
+}
+
+export function createHandle(s: Stages): {
+  handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
+  checkBody: (outcome: McpAuthOutcome, body: unknown) => Promise<McpAuthOutcome>
+} {
+  const pending = new WeakMap<Authenticated, Pending>()
+
+  /** Resolve path and metadata: an outcome when the request is not for the protected resource, else undefined. */
   function route(request: RequestLike, opts: HandleOptions | undefined): McpAuthOutcome | Promise<McpAuthOutcome> | undefined {
     let path: string
     try {
@@ -49,28 +70,74 @@ export function createHandle(s: Stages): (request: RequestLike, opts?: HandleOpt
     return undefined
   }
 
-  /** Verify, authorize, check the session; any refusal becomes its response. */
+  /** Plan, verify, authorize, check the body and the session; any refusal becomes its response. */
   async function authenticate(request: RequestLike, opts: HandleOptions | undefined): Promise<McpAuthOutcome> {
-    const requests = s.authorizer.requestsOf(opts?.body)
-    // What this request needs from its path and, with a policy, from its JSON-RPC body (known before the token).
-    let needs = s.authorizer.staticNeeds(requests, opts?.scopes)
+    // Only a POST has a JSON-RPC body (Express 4's body parser leaves `{}` on every GET).
+    const body = request.method === 'POST' ? opts?.body : undefined
+    let plan: RequestPlan | 'needs-body'
+    try {
+      plan = s.authorizer.plan(request, body, opts?.bodyPending === true)
+    } catch (err) {
+      return refused(err, undefined)
+    }
+    if (plan === 'needs-body') return { type: 'needs-body' }
+    // What this request needs from its path and, with a policy, from its headers or body (known before the token).
+    let needs = s.authorizer.staticNeeds(plan.requests, opts?.scopes)
+    let modern = plan.modern
     try {
       const verified = s.verifier.verifyRequest(request)
       const info = verified instanceof Promise ? await verified : verified
-      if (s.authorizer.hasCheck(requests)) {
-        const decided = await s.authorizer.decide(requests, info, needs)
+      if (s.authorizer.hasCheck(plan.requests)) {
+        const decided = await s.authorizer.decide(plan.requests, info, needs, modern)
         needs = decided.needs
         if (decided.denied) throw decided.denied
       }
-      checkScopes(info, needs)
+      checkScopes(info, needs, modern)
+      let requests = plan.requests
+      const hasBody = body !== undefined
+      if (hasBody) ({ modern, requests } = await s.authorizer.checkBody(plan, body, info, opts?.scopes))
+      // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
       const sessionId = sessionIdOf(request)
+      const mustRead = !hasBody && opts?.bodyPending === true && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
+      const sessionPending = mustRead && sessionId !== undefined
       // Only a request that names a session pays for the store lookup (and its await).
-      if (sessionId && s.sessions.store) await s.sessions.check(sessionId, info)
-      if (s.emit) emitAuthenticated(s.emit, info)
-      const mayCreateSession = sessionId === undefined && request.method === 'POST' && mayInitialize(opts?.body)
-      return { type: 'authenticated', auth: info, sessionId, requests, mayCreateSession }
+      if (sessionId && s.sessions.store && !sessionPending && !(hasBody && modern)) await s.sessions.check(sessionId, info)
+      if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
+      const outcome: Authenticated = {
+        type: 'authenticated',
+        auth: info,
+        sessionId,
+        requests,
+        mayCreateSession: sessionId === undefined && request.method === 'POST' && !(hasBody && modern) && mayInitialize(body),
+        revision: modern ? 'modern' : 'legacy',
+        decidedBy: plan.decidedBy,
+        needsBody: mustRead,
+      }
+      if (mustRead || !hasBody) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
+      return outcome
     } catch (err) {
       return refused(err, needs.length > 0 ? { scopes: needs } : undefined)
+    }
+  }
+
+  async function checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome> {
+    if (outcome.type !== 'authenticated') return outcome
+    const state = pending.get(outcome)
+    if (!state || body === undefined || state.request.method !== 'POST') return outcome
+    pending.delete(outcome)
+    if (body === BODY_TOO_LARGE) return { type: 'respond', response: TOO_LARGE }
+    try {
+      const checked = await s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
+      if (state.sessionPending && !checked.modern && s.sessions.store) await s.sessions.check(outcome.sessionId!, outcome.auth)
+      return {
+        ...outcome,
+        requests: checked.requests,
+        revision: checked.modern ? 'modern' : 'legacy',
+        mayCreateSession: outcome.mayCreateSession && !checked.modern && mayInitialize(body),
+        needsBody: false,
+      }
+    } catch (err) {
+      return refused(err, undefined)
     }
   }
 
@@ -82,19 +149,26 @@ export function createHandle(s: Stages): (request: RequestLike, opts?: HandleOpt
     return { type: 'respond', response: s.challenges.respond(err, challenge) }
   }
 
-  return (request, opts) => {
-    let routed: McpAuthOutcome | Promise<McpAuthOutcome> | undefined
-    try {
-      routed = route(request, opts)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    if (routed === undefined) return authenticate(request, opts)
-    return routed instanceof Promise ? routed : Promise.resolve(routed)
+  return {
+    handle: (request, opts) => {
+      let routed: McpAuthOutcome | Promise<McpAuthOutcome> | undefined
+      try {
+        routed = route(request, opts)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      if (routed === undefined) return authenticate(request, opts)
+      return routed instanceof Promise ? routed : Promise.resolve(routed)
+    },
+    checkBody,
   }
 }
 
-function emitAuthenticated(emit: EventSink, info: AuthInfo): void {
+function emitAuthenticated(emit: EventSink, info: AuthInfo, modern: boolean, decidedBy: 'headers' | 'body' | 'none'): void {
   const extra = authInfoExtra(info)
-  emit({ type: 'authenticated', clientId: info.clientId, verifiedBy: extra.verifiedBy ?? 'jwt', ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}) })
+  emit({
+    type: 'authenticated', clientId: info.clientId, verifiedBy: extra.verifiedBy ?? 'jwt',
+    revision: modern ? 'modern' : 'legacy', policyFrom: decidedBy,
+    ...(extra.issuer ? { issuer: extra.issuer } : {}), ...(extra.subject ? { subject: extra.subject } : {}),
+  })
 }

@@ -17,8 +17,15 @@ export interface AuthenticateOptions {
 export interface HandleOptions extends AuthenticateOptions {
   /** Authenticate whatever the path (for `protect()` on other routes). */
   protect?: boolean
-  /** The parsed JSON-RPC body, when the host has it: the `policy` is evaluated on it. */
+  /** The parsed JSON-RPC body, when the host has it: the `policy` is evaluated on it, and its MCP headers checked against it. */
   body?: unknown
+  /**
+   * The host has not read the body yet but can: `handle` may then answer `needs-body` (call it again with the
+   * body), or an `authenticated` outcome with `needsBody: true` (pass the body to {@link McpAuth.checkBody}
+   * before anything runs). Fastify's `onRequest` and Node hosts without a body parser use this, so an MCP
+   * 2026-07-28 request is refused from its headers before its body is read.
+   */
+  bodyPending?: boolean
 }
 
 /** What an adapter does with a request. */
@@ -33,7 +40,15 @@ export type McpAuthOutcome =
     requests: readonly PolicyRequest[]
     /** The response may assign a new `Mcp-Session-Id` (a POST without one, whose body may be `initialize`). */
     mayCreateSession: boolean
+    /** `modern`: an MCP 2026-07-28 request (stateless; no session checked or bound). `legacy`: 2025-11-25 and before. */
+    revision: 'modern' | 'legacy'
+    /** What the policy judged: the SEP-2243 `Mcp-Method`/`Mcp-Name` headers, the JSON-RPC body, or nothing (no policy). */
+    decidedBy: 'headers' | 'body' | 'none'
+    /** The body must still go through {@link McpAuth.checkBody} before the request may run. */
+    needsBody: boolean
   }
+  /** With `bodyPending`: the headers do not say enough; call `handle` again with the parsed body. */
+  | { type: 'needs-body' }
   /** Not a route of ours (or a CORS preflight): continue untouched. */
   | { type: 'next' }
 
@@ -63,6 +78,13 @@ export interface McpAuth {
    * `protect: true`) → authenticate; anything else → next.
    */
   handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome>
+  /**
+   * The body check of an `authenticated` outcome decided before the body was read (`needsBody`), or of any
+   * outcome once the host has the body: its MCP 2026-07-28 headers must agree with it (400 `-32020`), and it
+   * must not need more scopes than the token has (403). Resolves with the outcome to act on: a `respond`, or
+   * the authenticated outcome (its `requests` now the body's). Cheap when there is nothing to check.
+   */
+  checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome>
   /**
    * For Node hosts, after an `authenticated` outcome: watch the response to bind a new session to its user
    * and, with `policy.filterToolsList`, filter a `tools/list` answer. Does nothing when neither applies.
