@@ -34,6 +34,15 @@ export type McpAuthErrorCode =
   | 'ERR_TOKEN_REJECTED'
   /** The token is valid but lacks a required scope: 403 `insufficient_scope`. */
   | 'ERR_INSUFFICIENT_SCOPE'
+  /** A DPoP request (RFC 9449) whose proof is missing, malformed, for another request, stale, or replayed: 401 `invalid_dpop_proof`. */
+  | 'ERR_DPOP_PROOF'
+  /** A DPoP proof without the current server nonce (RFC 9449 §9): 401 `use_dpop_nonce` with a `DPoP-Nonce` header. */
+  | 'ERR_DPOP_NONCE'
+  /**
+   * The DPoP key binding does not hold: the proof's key is not the token's `cnf.jkt`, an unbound token came with
+   * the DPoP scheme, or a bearer token came where only DPoP-bound tokens are accepted. 401 `invalid_token`.
+   */
+  | 'ERR_DPOP_BINDING'
   /** The IdP (metadata, JWKS or introspection) could not be reached or answered garbage: 503 with `Retry-After`. */
   | 'ERR_IDP_UNAVAILABLE'
   /** The `Mcp-Session-Id` belongs to another user (issuer, subject, client): 404 "Session not found". */
@@ -47,7 +56,7 @@ export type McpAuthErrorCode =
   | 'ERR_MCP_BATCH'
 
 /** The OAuth `error` value of a challenge (RFC 6750 §3.1), or `temporarily_unavailable` for 503. */
-export type OAuthErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable'
+export type OAuthErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable' | 'invalid_dpop_proof' | 'use_dpop_nonce'
 
 const STATUS: Record<McpAuthErrorCode, { status: number; error?: OAuthErrorValue }> = {
   ERR_MISSING_TOKEN: { status: 401 },
@@ -65,6 +74,9 @@ const STATUS: Record<McpAuthErrorCode, { status: number; error?: OAuthErrorValue
   ERR_TOKEN_INACTIVE: { status: 401, error: 'invalid_token' },
   ERR_TOKEN_REJECTED: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
+  ERR_DPOP_PROOF: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_NONCE: { status: 401, error: 'use_dpop_nonce' },
+  ERR_DPOP_BINDING: { status: 401, error: 'invalid_token' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404 },
   ERR_MCP_HEADER_MISMATCH: { status: 400 },

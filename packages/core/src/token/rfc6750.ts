@@ -15,6 +15,14 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * (OAuth 2.1 §5.2 forbids the query; MCP allows only the header), and `ERR_TOKEN_MALFORMED` for oversize tokens.
  */
 export function extractBearerToken(request: RequestLike, maxTokenLength: number): string | undefined {
+  return extractCredentials(request, maxTokenLength, false)?.token
+}
+
+/**
+ * The access token and the scheme it came with: `Bearer` (RFC 6750 §2.1), or `DPoP` (RFC 9449 §7.1, same
+ * token68 syntax) when `dpop` is on. The same rules as {@link extractBearerToken} for both schemes.
+ */
+export function extractCredentials(request: RequestLike, maxTokenLength: number, dpop: boolean): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
   const header = request.headers.get('authorization')
   const inQuery = request.url.includes('access_token') && hasQueryToken(request.url)
   if (inQuery || request.bodyHasAccessToken) {
@@ -27,12 +35,14 @@ export function extractBearerToken(request: RequestLike, maxTokenLength: number)
   const space = header.indexOf(' ')
   if (space <= 0) {
     if (header.trim() === '') return undefined
-    if (header.toLowerCase() !== 'bearer') return undefined
-    throw new McpAuthError('ERR_INVALID_REQUEST', 'The Authorization header must be "Bearer <token>"')
+    const alone = header.toLowerCase()
+    if (alone !== 'bearer' && !(dpop && alone === 'dpop')) return undefined
+    throw new McpAuthError('ERR_INVALID_REQUEST', `The Authorization header must be "${alone === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
   }
-  const scheme = header.slice(0, space)
-  // Another scheme (Basic, DPoP, …) is "no bearer credentials": a 401 without an error code (RFC 6750 §3.1).
-  if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return undefined
+  const name = header.slice(0, space).toLowerCase()
+  // Another scheme (Basic, DPoP when it is off, …) is "no bearer credentials": a 401 without an error code (RFC 6750 §3.1).
+  const scheme = name === 'bearer' ? 'bearer' : dpop && name === 'dpop' ? 'dpop' : undefined
+  if (scheme === undefined) return undefined
   // One or more spaces between the scheme and the token (RFC 9110 §11.4: 1*SP).
   let start = space + 1
   while (header.charCodeAt(start) === 32) start++
@@ -45,7 +55,7 @@ export function extractBearerToken(request: RequestLike, maxTokenLength: number)
       ? 'More than one credential was sent in the Authorization header'
       : 'The bearer token contains characters not allowed by RFC 6750')
   }
-  return token
+  return { scheme, token }
 }
 
 function hasQueryToken(url: string): boolean {
