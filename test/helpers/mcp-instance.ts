@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { mcpAuth, type McpAuthOptions } from '@mcp-oauth/express'
+import type { McpAuthEvent } from '@mcp-oauth/core'
 import { RedisStore, StoreUnavailableError, type RedisStoreEvent } from '@mcp-oauth/redis'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
@@ -24,6 +25,8 @@ export interface McpInstance {
   readonly port: number
   /** Redis events of the current run of this instance. */
   readonly events: RedisStoreEvent[]
+  /** mcp-oauth events of the current run of this instance. */
+  readonly authEvents: McpAuthEvent[]
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -33,8 +36,6 @@ export interface McpInstanceOptions {
   redisUrl: string
   /** mcp-oauth options; `sessionBinding` is filled in with the Redis store. */
   auth: Omit<McpAuthOptions, 'sessionBinding'>
-  /** Build the `sessionBinding.store` from the instance's Redis store. */
-  bindingStore: (store: RedisStore) => NonNullable<Exclude<McpAuthOptions['sessionBinding'], boolean>>['store']
 }
 
 const SESSION_TTL_SECONDS = 3_600
@@ -43,11 +44,11 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
 }
 
-function app(options: McpInstanceOptions, store: RedisStore): express.Express {
+function app(options: McpInstanceOptions, store: RedisStore, authEvents: McpAuthEvent[]): express.Express {
   const local = new Map<string, StreamableHTTPServerTransport>()
   const a = express()
   a.use(express.json())
-  a.use(mcpAuth({ ...options.auth, sessionBinding: { store: options.bindingStore(store) } }))
+  a.use(mcpAuth({ ...options.auth, sessionBinding: { store }, onEvent: (e) => void authEvents.push(e) }))
 
   async function handle(req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> {
     const header = req.headers['mcp-session-id']
@@ -104,14 +105,16 @@ export async function startMcpInstance(options: McpInstanceOptions): Promise<Mcp
   let store: RedisStore | undefined
   let port = 0
   let events: RedisStoreEvent[] = []
+  let authEvents: McpAuthEvent[] = []
 
   async function start(): Promise<void> {
     if (server) return
     events = []
+    authEvents = []
     const runEvents = events
     store = new RedisStore({ url: options.redisUrl, onEvent: (e) => runEvents.push(e) })
     await store.ready()
-    const s = createServer(app(options, store))
+    const s = createServer(app(options, store, authEvents))
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject)
       s.listen(port, '127.0.0.1', () => resolve())
@@ -142,6 +145,9 @@ export async function startMcpInstance(options: McpInstanceOptions): Promise<Mcp
     },
     get events() {
       return events
+    },
+    get authEvents() {
+      return authEvents
     },
     start,
     stop,

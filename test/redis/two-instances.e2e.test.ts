@@ -9,7 +9,6 @@ import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { connectWithOAuth, type FlowResult } from '@mcp-oauth/demo/flow'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { RedisStore } from '@mcp-oauth/redis'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'
 import { startRoundRobinProxy, type Backend, type RoundRobinProxy } from '../helpers/round-robin-proxy.js'
 import { startMcpInstance, type McpInstance } from '../helpers/mcp-instance.js'
@@ -22,15 +21,6 @@ let b: McpInstance
 let resource: string
 const backends: Backend[] = []
 
-/** The session binding as the user writes it: the Redis store itself. */
-const bindingStore = (store: RedisStore) => ({
-  get: async (id: string) => {
-    const value = await store.get('session', id, { ttlSeconds: 86_400 })
-    return value === undefined ? undefined : JSON.parse(value)
-  },
-  set: (id: string, binding: unknown) => store.set('session', id, JSON.stringify(binding), 86_400),
-})
-
 beforeAll(async () => {
   redis = await startRedisServer({ persistence: true })
   idp = await startDevIdp({ users: [
@@ -40,8 +30,8 @@ beforeAll(async () => {
   proxy = await startRoundRobinProxy(backends)
   resource = `${proxy.origin}/mcp`
   const auth = { resource, issuer: idp.issuer, scopesSupported: ['mcp:tools'], requiredScopes: ['mcp:tools'] }
-  a = await startMcpInstance({ name: 'A', redisUrl: redis.url, auth, bindingStore })
-  b = await startMcpInstance({ name: 'B', redisUrl: redis.url, auth, bindingStore })
+  a = await startMcpInstance({ name: 'A', redisUrl: redis.url, auth })
+  b = await startMcpInstance({ name: 'B', redisUrl: redis.url, auth })
   backends.push({ name: 'A', get origin() { return a.origin } }, { name: 'B', get origin() { return b.origin } })
 })
 
@@ -73,6 +63,7 @@ async function post(origin: string, bearer: string, sessionId: string | undefine
   return { status: res.status, text: await res.text(), headers: res.headers }
 }
 
+const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }
 const echo = (message: string, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message } } })
 
 async function sessionOn(origin: string, bearer: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport; sessionId: string }> {
@@ -169,11 +160,17 @@ describe('a Redis outage', () => {
         for (const bearer of [aliceToken, malloryToken]) {
           const res = await post(origin, bearer, alice.sessionId, echo('needs the store'))
           expect(res.status).toBe(503)
-          expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
-          expect(res.text).not.toContain('needs the store')
+          expect(res.headers.get('retry-after')).toBe('2')
+          expect(JSON.parse(res.text)).toEqual({ error: 'temporarily_unavailable', error_description: 'Session state is temporarily unavailable' })
         }
+        // Starting a session: the binding could not be written, so no session is started.
+        const init = await post(origin, aliceToken, undefined, initialize)
+        expect(init.status).toBe(503)
+        expect(init.headers.get('mcp-session-id')).toBeNull()
       }
       expect(a.events.some((e) => e.type === 'store_unavailable')).toBe(true)
+      expect(a.authEvents).toContainEqual(expect.objectContaining({ type: 'store_unavailable', what: 'session', operation: 'get' }))
+      expect(b.authEvents).toContainEqual(expect.objectContaining({ type: 'store_unavailable', what: 'session', operation: 'probe' }))
 
       await redis.start()
       // Both instances reconnect on their own; the append-only file kept every binding and session.
@@ -181,8 +178,34 @@ describe('a Redis outage', () => {
       await expect.poll(async () => (await post(a.origin, aliceToken, alice.sessionId, echo('back'))).status, { interval: 100, timeout: 15_000 }).toBe(200)
       expect((await post(b.origin, malloryToken, alice.sessionId, echo('steal'))).status).toBe(404)
       expect(b.events.some((e) => e.type === 'store_ready')).toBe(true)
+      // New sessions start again.
+      const fresh = await sessionOn(resource.replace('/mcp', ''), aliceToken)
+      await fresh.client.callTool({ name: 'echo', arguments: { message: 'new' } })
+      await fresh.client.close()
     } finally {
       if (!redis.running) await redis.start()
+      await alice.client.close()
+    }
+  })
+})
+
+describe('what Redis holds', () => {
+  it('no session id and no token in any key or value; every key expires', async () => {
+    const alice = await sessionOn(resource.replace('/mcp', ''), await token('alice'))
+    const bearer = await token('alice')
+    try {
+      await alice.client.callTool({ name: 'echo', arguments: { message: 'x' } })
+      const keys = [...(await redis.command('KEYS', '*')).matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((m) => m[1]!)
+      expect(keys.some((k) => k.startsWith('mcp-oauth:v1:session:'))).toBe(true)
+      let everything = keys.join('\n')
+      for (const key of keys) {
+        everything += await redis.command('GET', key)
+        expect(Number(/:(-?\d+)/.exec(await redis.command('PTTL', key))![1])).toBeGreaterThan(0)
+      }
+      expect(everything).not.toContain(alice.sessionId)
+      expect(everything).not.toContain(bearer)
+      expect(everything).not.toContain(bearer.split('.')[2]!)
+    } finally {
       await alice.client.close()
     }
   })

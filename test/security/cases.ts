@@ -57,6 +57,7 @@ const REFUSAL: Record<McpAuthErrorCode, { status: number; error: OAuthErrorValue
   ERR_TOKEN_REJECTED: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_STORE_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404, error: null },
 }
 

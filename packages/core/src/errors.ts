@@ -45,6 +45,8 @@ export type McpAuthErrorCode =
   | 'ERR_DPOP_BINDING'
   /** The IdP (metadata, JWKS or introspection) could not be reached or answered garbage: 503 with `Retry-After`. */
   | 'ERR_IDP_UNAVAILABLE'
+  /** A shared store (session bindings) could not answer: 503 with `Retry-After`, never a session taken as unbound. */
+  | 'ERR_STORE_UNAVAILABLE'
   /** The `Mcp-Session-Id` belongs to another user (issuer, subject, client): 404 "Session not found". */
   | 'ERR_SESSION_MISMATCH'
   /**
@@ -78,6 +80,7 @@ const STATUS: Record<McpAuthErrorCode, { status: number; error?: OAuthErrorValue
   ERR_DPOP_NONCE: { status: 401, error: 'use_dpop_nonce' },
   ERR_DPOP_BINDING: { status: 401, error: 'invalid_token' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_STORE_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404 },
   ERR_MCP_HEADER_MISMATCH: { status: 400 },
   ERR_MCP_BATCH: { status: 400 },
@@ -108,7 +111,7 @@ export class McpAuthError extends Error {
   readonly description: string
   /** For `ERR_INSUFFICIENT_SCOPE`: the scopes the challenge asks for (the token's plus the missing ones). */
   readonly scopes: readonly string[] | undefined
-  /** For `ERR_IDP_UNAVAILABLE`: seconds for `Retry-After`. */
+  /** For `ERR_IDP_UNAVAILABLE` and `ERR_STORE_UNAVAILABLE`: seconds for `Retry-After`. */
   readonly retryAfter: number | undefined
   /** For the JSON-RPC refusals (`ERR_MCP_*`): the id of the request they answer (`null` when unknown). */
   readonly jsonRpcId: string | number | null | undefined

@@ -21,6 +21,8 @@ export type McpAuthEvent =
   | { type: 'jwks_stale'; issuer: string; ageSeconds: number }
   | { type: 'introspection'; issuer: string; ok: boolean; active?: boolean; reason?: string }
   | { type: 'idp_unavailable'; issuer: string; what: 'discovery' | 'jwks' | 'introspection'; reason: string }
+  /** A shared store (session bindings) did not answer: the request got 503, or (`set`) a new session is unbound. */
+  | { type: 'store_unavailable'; what: 'session'; operation: 'get' | 'set' | 'probe'; reason: string }
 
 export type EventSink = (event: McpAuthEvent) => void
 

@@ -54,7 +54,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     routes: new Routes(config, () => verifier.firstIssuerDiscovery()!),
     verifier,
     authorizer: new Authorizer(config.requiredScopes, config.policy),
-    sessions: new SessionStage(config.sessionStore),
+    sessions: new SessionStage(config.sessionStore, { retryAfter: config.retryAfter, emit }),
     challenges: new Challenges(config),
     emit,
     trustHeaders: config.policy?.trustHeaders === true,

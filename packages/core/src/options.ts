@@ -6,6 +6,7 @@ import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
 import type { McpPolicy, ResolvedPolicy } from './mcp/policy.js'
 import type { SessionStore } from './mcp/session-binding.js'
+import type { KeyValueStore } from './store.js'
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, RFC 9068 §4). Never `none`, never HMAC. */
 export const DEFAULT_ALGORITHMS: readonly string[] = [
@@ -123,9 +124,12 @@ export interface McpAuthOptions {
   /**
    * Bind each `Mcp-Session-Id` to the (issuer, subject, client id) that created it; a request with another
    * user's token gets 404. Default `true` (in-memory store, 10,000 sessions); `false` turns it off; pass
-   * `{ store }` to share bindings between instances.
+   * `{ store }` to share bindings between instances: a {@link KeyValueStore} (`RedisStore` from
+   * `@mcp-oauth/redis`), whose bindings expire `ttlSeconds` (default 86,400) after their last use, or your own
+   * {@link SessionStore}. When the store cannot answer, a request naming a session (or starting one) gets 503
+   * with `Retry-After`, never a session treated as unbound.
    */
-  sessionBinding?: boolean | { store?: SessionStore }
+  sessionBinding?: boolean | { store?: SessionStore | KeyValueStore; ttlSeconds?: number }
   /**
    * Mirror the issuer's RFC 8414 metadata on this server's origin (for 2025-03-26 clients), optionally
    * patched. Default: on when exactly one issuer is configured. See the README for what it can and cannot fix.

@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { authInfoExtra, type AuthInfo } from '../auth-info.js'
+import type { KeyValueStore } from '../store.js'
 
 /** Who a session belongs to. */
 export interface SessionBinding {
@@ -34,6 +35,21 @@ export class MemorySessionStore implements SessionStore {
   }
   get size(): number {
     return this.#lru.size
+  }
+}
+
+/** Bindings on a shared {@link KeyValueStore} (kind `session`, JSON), each kept `ttlSeconds` after its last use. */
+export class KeyValueSessionStore implements SessionStore {
+  constructor(readonly store: KeyValueStore, readonly ttlSeconds = 86_400) {}
+  async get(sessionId: string): Promise<SessionBinding | undefined> {
+    const value = await this.store.get('session', sessionId, { ttlSeconds: this.ttlSeconds })
+    if (value === undefined) return undefined
+    const b = JSON.parse(value) as { iss?: string; sub?: string; cid: string }
+    return { issuer: b.iss, subject: b.sub, clientId: b.cid }
+  }
+  async set(sessionId: string, binding: SessionBinding): Promise<void> {
+    const value = JSON.stringify({ iss: binding.issuer, sub: binding.subject, cid: binding.clientId })
+    await this.store.set('session', sessionId, value, this.ttlSeconds)
   }
 }
 

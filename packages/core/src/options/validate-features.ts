@@ -2,9 +2,10 @@
  * Checks of the options that switch features on: the token format, the verified-token cache, session binding
  * (mcp/session-binding.ts) and the RFC 8414 metadata mirror (metadata/rfc8414-mirror.ts).
  */
-import { MemorySessionStore, type SessionStore } from '../mcp/session-binding.js'
+import { KeyValueSessionStore, MemorySessionStore, type SessionStore } from '../mcp/session-binding.js'
+import { isKeyValueStore } from '../store.js'
 import type { AuthorizationServerMetadataMirror, McpAuthOptions, ResolvedIssuer, ResolvedOptions } from '../options.js'
-import { fail, seconds } from './validate.js'
+import { checkKeys, fail, seconds } from './validate.js'
 
 export function resolveTokenFormat(options: McpAuthOptions, issuers: ResolvedIssuer[]): ResolvedOptions['tokenFormat'] {
   const hasIntrospection = issuers.some((i) => i.introspection)
@@ -25,15 +26,24 @@ export function resolveCache(value: McpAuthOptions['cache']): ResolvedOptions['c
   return { max, maxTtl: seconds(value.maxTtl, 'cache.maxTtl', 600, 1) }
 }
 
+const SESSION_BINDING_KEYS = new Set(['store', 'ttlSeconds'])
+
 export function resolveSessionStore(binding: McpAuthOptions['sessionBinding']): SessionStore | undefined {
   if (binding === undefined || binding === true) return new MemorySessionStore()
   if (binding === false) return undefined
   if (typeof binding === 'object' && binding !== null) {
-    const store = binding.store ?? new MemorySessionStore()
-    if (typeof store.get !== 'function' || typeof store.set !== 'function') fail('sessionBinding.store', 'must have get(sessionId) and set(sessionId, binding).')
+    // A misspelt `store` would silently fall back to memory: one instance's bindings, unnoticed until production.
+    checkKeys(binding, SESSION_BINDING_KEYS, 'sessionBinding.')
+    const ttl = seconds(binding.ttlSeconds, 'sessionBinding.ttlSeconds', 86_400, 1)
+    const store = binding.store ?? new MemorySessionStore({ ttlSeconds: ttl })
+    // A key-value store (RedisStore, MemoryStore) holds the bindings as entries of kind `session`.
+    if (isKeyValueStore(store)) return new KeyValueSessionStore(store, ttl)
+    if (typeof store.get !== 'function' || typeof store.set !== 'function') {
+      fail('sessionBinding.store', 'must be a KeyValueStore (get, set, delete, take — e.g. RedisStore from @mcp-oauth/redis) or have get(sessionId) and set(sessionId, binding).')
+    }
     return store
   }
-  return fail('sessionBinding', 'must be true, false or { store }.')
+  return fail('sessionBinding', 'must be true, false or { store, ttlSeconds }.')
 }
 
 export function resolveMirror(m: McpAuthOptions['authorizationServerMetadata'], issuerCount: number): AuthorizationServerMetadataMirror | undefined {

@@ -102,6 +102,9 @@ export function createHandle(s: Stages): {
       const sessionPending = mustRead && sessionId !== undefined
       // Only a request that names a session pays for the store lookup (and its await).
       if (sessionId && s.sessions.store && !sessionPending && !(hasBody && modern)) await s.sessions.check(sessionId, info)
+      // A request starting a session on a shared store: the store must answer now (mcp/session-stage.ts).
+      const probe = sessionId === undefined ? s.sessions.ensureAvailable(opts?.body) : undefined
+      if (probe) await probe
       if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
       const outcome: Authenticated = {
         type: 'authenticated',
