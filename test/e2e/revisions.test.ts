@@ -62,7 +62,7 @@ describe.each(hosts)('on $name', ({ start }) => {
       expect(flow.era).toBe('modern')
       const mcp = flow.exchanges.filter((e) => e.kind === 'mcp')
       expect(mcp[0]).toMatchObject({ status: 401, mcpHeaders: { protocolVersion: '2026-07-28', method: 'server/discover' } })
-      expect(mcp[0]!.wwwAuthenticate).toMatch(/^Bearer resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp", scope="mcp:tools"$/)
+      expect(mcp[0]!.wwwAuthenticate).toMatch(/^Bearer resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp", scope="mcp:tools"(?:,|$)/)
       const kinds = flow.exchanges.map((e) => `${e.kind}:${e.status}`)
       expect(kinds).toEqual(expect.arrayContaining(['protected-resource-metadata:200', 'authorization-server-metadata:200', 'registration:201', 'token:200']))
       const authUrl = flow.provider.authorizationUrls[0]!
@@ -78,7 +78,7 @@ describe.each(hosts)('on $name', ({ start }) => {
       expect(forbidden).toHaveLength(1)
       expect(forbidden[0]!.mcpHeaders).toMatchObject({ method: 'tools/call', name: 'deploy' })
       // SEP-2350: the 403 names what the call needs; the client asks for the union.
-      expect(forbidden[0]!.wwwAuthenticate).toMatch(/error="insufficient_scope".*scope="mcp:tools mcp:admin"$/)
+      expect(forbidden[0]!.wwwAuthenticate).toMatch(/error="insufficient_scope".*scope="mcp:tools mcp:admin"(?:,|$)/)
       expect(flow.provider.authorizationUrls[1]!.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['mcp:admin', 'mcp:tools']))
     } finally {
       await flow.close()
@@ -112,6 +112,28 @@ describe.each(hosts)('on $name', ({ start }) => {
       await legacy.close()
       await modern.close()
     }
+  })
+
+  it('behind the real transports, a call whose headers hide what its body runs is refused before either SDK sees it', async () => {
+    const narrow = await idp.issueAccessToken({ resource: server.resource, scopes: ['mcp:tools'] })
+    const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${narrow}` }
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} }
+    // 2026-07-28 (the SDK v2 handler behind): Mcp-Name says echo, the body calls deploy.
+    const modern = await fetch(server.url, {
+      method: 'POST',
+      headers: { ...base, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'deploy', arguments: { service: 'x' }, _meta: meta } }),
+    })
+    expect(modern.status).toBe(400)
+    expect(await modern.json()).toMatchObject({ id: 3, error: { code: -32020 } })
+    // 2025-11-25 (the SDK v1 transport behind, which never looks at the headers): the body decides → 403.
+    const legacy = await fetch(server.url, {
+      method: 'POST',
+      headers: { ...base, 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'deploy', arguments: { service: 'x' } } }),
+    })
+    expect(legacy.status).toBe(403)
+    expect(legacy.headers.get('www-authenticate')).toMatch(/scope="mcp:tools mcp:admin"/)
   })
 
   it('the SDK v2 client pinned to 2025-11-25 (initialize) works too', async () => {
