@@ -1,0 +1,10 @@
+/** @mcp-oauth/login — `mcp-oauth login <mcp-url>`: a token for an OAuth-protected MCP server, from a terminal. */
+export { login, accessToken } from './device-login.js'
+export type { LoginOptions } from './device-login.js'
+export { discover } from './discover.js'
+export type { Discovered } from './discover.js'
+export { TokenFile } from './token-store.js'
+export type { StoredLogin } from './token-store.js'
+export { LoginError } from './errors.js'
+export type { LoginErrorCode } from './errors.js'
+export { runCli } from './run-cli.js'
