@@ -88,7 +88,7 @@ describe('opaque tokens through introspection', () => {
     await idp.revoke(token)
     // Within the cache TTL the answer is the cached one: that is the documented trade-off.
     await auth.authenticate(req(token))
-    await new Promise((r) => setTimeout(r, 1100))
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 1100 })
     expect((await refusal(auth, token)).err.code).toBe('ERR_TOKEN_INACTIVE')
   })
 
@@ -223,7 +223,7 @@ describe('keys and outages', () => {
       const token = await new SignJWT({ iss: idp.issuer, aud: RESOURCE, exp: now + 60 }).setProtectedHeader({ alg, kid: `random-${i}` }).sign(key)
       return auth.authenticate(req(token)).then(() => 200, (e: McpAuthError) => e.status)
     }))
-    expect(results.every((s) => s === 401 || s === 503)).toBe(true)
+    expect(new Set(results)).toEqual(new Set([401]))
     expect(idp.counts.jwks).toBeLessThanOrEqual(1)
   })
 

@@ -100,6 +100,11 @@ export async function startTestIssuer(opts: { path?: string; alg?: Alg } = {}): 
     } else if (p === '/jwks') {
       t.counts.jwks++
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(t.jwks()))
+    } else if (p === '/introspect') {
+      // Like a real IdP for a token it does not know (RFC 7662 §2.2); tests that need more set `route`.
+      t.counts.introspection++
+      req.resume()
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"active":false}')
     } else {
       res.writeHead(404).end()
     }

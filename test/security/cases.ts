@@ -6,7 +6,7 @@
  * history (alg none, HMAC with a public key, embedded/remote keys, psychic ECDSA signatures, parser differentials,
  * numeric edge cases, oversize input, path-matching bypasses).
  */
-import { SignJWT, exportSPKI, importJWK } from 'jose'
+import { CompactEncrypt, SignJWT, exportSPKI, importJWK } from 'jose'
 import type { McpAuthErrorCode, McpAuthOptions, OAuthErrorValue } from '@mcp-oauth/core'
 import { makeKey } from '../helpers/test-issuer.js'
 import { FAR_HOST, INTROSPECTION, RESOURCE, b64, b64json, type HostileContext, type HostileRequest } from './context.js'
@@ -29,6 +29,8 @@ export interface Expectation {
   error?: OAuthErrorValue | null
   /** The core's `McpAuthError.code` (checked where the host exposes it). */
   code?: McpAuthErrorCode
+  /** The case injects an IdP outage (a failing endpoint, our credentials refused): the only reason a 503 is allowed. */
+  outage?: true
 }
 
 export interface HostileCase {
@@ -57,7 +59,6 @@ const REFUSAL: Record<McpAuthErrorCode, { status: number; error: OAuthErrorValue
   ERR_TOKEN_REJECTED: { status: 401, error: 'invalid_token' },
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
-  ERR_STORE_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404, error: null },
 }
 
@@ -69,7 +70,7 @@ const refused = (code: McpAuthErrorCode): Expectation => {
   return status === 503 ? { status, code } : { status, error, code }
 }
 const OK: Expectation = { status: 200 }
-const UNAVAILABLE = refused('ERR_IDP_UNAVAILABLE')
+const UNAVAILABLE: Expectation = { ...refused('ERR_IDP_UNAVAILABLE'), outage: true }
 /** Outside the protected path: the core lets it through to a router that has nothing there (404), or a host that protects everything refuses it. */
 const NOT_SERVED: Expectation = { status: [401, 404] }
 
@@ -143,6 +144,13 @@ const jwtStructure: HostileCase[] = group('jwt-structure', [
   },
   { name: 'base64 padding inside the token', request: async (ctx) => { const [h, p, s] = (await ctx.token()).split('.'); return header(`Bearer ${h}==.${p}.${s}`) }, expect: refused('ERR_INVALID_REQUEST') },
   { name: 'base64 padding on the signature (not a JWS compact serialization)', request: async (ctx) => header(`Bearer ${await ctx.token()}==`), expect: refused('ERR_TOKEN_MALFORMED') },
+  {
+    name: 'a real JWE (dir, A256GCM) carrying valid claims',
+    request: async (ctx) => ctx.bearer(await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(ctx.claims())))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'at+jwt' }).encrypt(crypto.getRandomValues(new Uint8Array(32)))),
+    expect: refused('ERR_TOKEN_MALFORMED'),
+  },
+  { name: 'a JWT without iss, signed by the issuer\'s own key', request: signed({ iss: undefined }), expect: refused('ERR_TOKEN_ISSUER') },
   { name: 'payload is a JSON array', request: rawPayload((ctx) => JSON.stringify([ctx.claims()])), expect: refused('ERR_TOKEN_MALFORMED') },
   { name: 'payload is a JSON string', request: rawPayload(() => '"hello"'), expect: refused('ERR_TOKEN_MALFORMED') },
   { name: 'payload is null', request: rawPayload(() => 'null'), expect: refused('ERR_TOKEN_MALFORMED') },
@@ -201,6 +209,8 @@ const algorithmsAndKeys: HostileCase[] = group('algorithms-keys', [
   { name: 'an unknown kid', request: withHeader({ alg: 'ES256', kid: 'no-such-key' }), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
   { name: 'a kid with path traversal and SQL', request: withHeader({ alg: 'ES256', kid: "../../../../dev/null'; DROP TABLE keys;--" }), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
   { name: 'a numeric kid', request: withHeader({ alg: 'ES256', kid: 1 }), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
+  { name: 'a 10 kB kid', request: withHeader({ alg: 'ES256', kid: 'k'.repeat(10 * 1024) }), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
+  { name: 'jku at the attacker with an unknown kid, signed with the attacker\'s key', request: async (ctx) => ctx.bearer(await foreignSigned(ctx, 'ES256', { kid: 'attacker-kid', jku: `${ctx.attacker.origin}/jwks` })), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
   { name: 'an object kid', request: withHeader({ alg: 'ES256', kid: { $ne: null } }), expect: refused('ERR_TOKEN_KEY_NOT_FOUND') },
   { name: 'jku pointing at the attacker, signed with the attacker\'s key', request: async (ctx) => ctx.bearer(await foreignSigned(ctx, 'ES256', { jku: `${ctx.attacker.origin}/jwks` })), expect: refused('ERR_TOKEN_SIGNATURE') },
   { name: 'x5u pointing at the attacker', request: async (ctx) => ctx.bearer(await foreignSigned(ctx, 'ES256', { x5u: `${ctx.attacker.origin}/cert.pem` })), expect: refused('ERR_TOKEN_SIGNATURE') },
@@ -369,6 +379,16 @@ const introspection: HostileCase[] = group('introspection', [
   { name: 'a 1 MB body', request: introspected({ bytes: 1024 * 1024 }), expect: UNAVAILABLE },
   { name: 'HTTP 500', request: introspected({ json: { error: 'server_error' }, status: 500 }), expect: UNAVAILABLE },
   { name: 'HTTP 401 (our client credentials refused)', request: introspected({ json: { error: 'invalid_client' }, status: 401 }), expect: UNAVAILABLE },
+  { name: 'HTTP 400 invalid_client (credentials refused, client_secret_post)', request: introspected({ json: { error: 'invalid_client' }, status: 400 }), expect: UNAVAILABLE },
+  { name: 'HTTP 403 (not allowed to introspect)', request: introspected({ json: { error: 'access_denied' }, status: 403 }), expect: UNAVAILABLE },
+  { name: 'HTTP 400 invalid_request about our request, not the token', request: introspected({ json: { error: 'invalid_request', error_description: 'unsupported client_assertion_type' }, status: 400 }), expect: UNAVAILABLE },
+  { name: 'HTTP 400 with an HTML body', request: introspected({ text: '<html>Bad Request</html>', status: 400, contentType: 'text/html' }), expect: UNAVAILABLE },
+  { name: 'HTTP 404', request: introspected({ json: { error: 'not_found' }, status: 404 }), expect: UNAVAILABLE },
+  { name: 'HTTP 429', request: introspected({ json: { error: 'slow_down' }, status: 429 }), expect: UNAVAILABLE },
+  { name: 'HTTP 400 unsupported_token_type (what oidc-provider answers for a JWT)', request: introspected({ json: { error: 'unsupported_token_type', error_description: 'Structured JWT Tokens cannot be introspected via the introspection_endpoint' }, status: 400 }), expect: refused('ERR_TOKEN_INACTIVE') },
+  { name: 'HTTP 400 invalid_token', request: introspected({ json: { error: 'invalid_token' }, status: 400 }), expect: refused('ERR_TOKEN_INACTIVE') },
+  { name: 'HTTP 400 invalid_request naming the token', request: introspected({ json: { error: 'invalid_request', error_description: 'the token is malformed' }, status: 400 }), expect: refused('ERR_TOKEN_INACTIVE') },
+  { name: 'HTTP 400 invalid_token with a non-boolean "active" next to it', request: introspected({ json: { error: 'invalid_token', active: 'maybe' }, status: 400 }), expect: refused('ERR_TOKEN_INACTIVE') },
   { name: 'a redirect to the attacker (not followed)', request: (ctx) => introspected({ redirect: `${ctx.attacker.origin}/introspect` })(ctx), expect: UNAVAILABLE },
   { name: 'an endpoint that never answers (timeout)', options: () => ({ ...INTROSPECTION, timeout: 150 }), request: introspected({ hang: true }), expect: UNAVAILABLE },
   { name: 'a "signed" RFC 9701 response that is garbage', request: introspected({ text: 'eyJhbGciOiJub25lIn0.eyJhY3RpdmUiOnRydWV9.', contentType: 'application/token-introspection+jwt' }), expect: UNAVAILABLE },

@@ -143,15 +143,35 @@ describe('key rotation under load', () => {
     expect(await call(auth, old)).toMatchObject({ status: 401, code: 'ERR_TOKEN_KEY_NOT_FOUND' })
   })
 
-  // Regression (found by this suite, see SECURITY.md "Key rotation"): a kid unseen within `jwks.cooldown` of the
-  // last JWKS fetch was answered 401 without asking the IdP, so good tokens were thrown away right after a
-  // rotation. It is now 503 + Retry-After until the set can be refetched.
-  it('a token with a key published inside the refetch cooldown is not refused as invalid (401), but 503 until it can be checked', async () => {
+  // Regression (issue 12): a kid unseen within `jwks.cooldown` of the last JWKS fetch was first answered 401
+  // without asking the IdP, then 503 until the cooldown ended, so the first tokens after a rotation failed
+  // either way. The first unknown kid now refetches at once, whenever the last fetch was.
+  it('a token with a key published right after our JWKS fetch passes, with one refetch', async () => {
     const auth = make({ cache: false })
     expect((await call(auth, await jwt())).status).toBe(200)
     await idp.rotateKeys()
-    const r = await call(auth, await jwt())
-    expect(r.status === 200 || r.status === 503, `${r.status} ${r.code}`).toBe(true)
+    idp.resetCounts()
+    expect(await call(auth, await jwt())).toEqual({ status: 200, code: undefined, retryAfter: undefined })
+    expect(idp.counts.jwks).toBe(1)
+  })
+
+  it('inside the cooldown after a refetch for an unknown kid, another unknown kid is a 401 without a fetch; after it, one more fetch', async () => {
+    const auth = make({ cache: false })
+    expect((await call(auth, await jwt())).status).toBe(200)
+    const { privateJwk, alg } = idp.currentSigningKey()
+    const key = await importJWK(privateJwk, alg)
+    const forged = (kid: string) => new SignJWT({ iss: idp.issuer, aud: RESOURCE, exp: Math.floor(Date.now() / 1000) + 600 }).setProtectedHeader({ alg, kid }).sign(key)
+    idp.resetCounts()
+    expect(await call(auth, await forged('invented-1'))).toMatchObject({ status: 401, code: 'ERR_TOKEN_KEY_NOT_FOUND' })
+    expect(idp.counts.jwks).toBe(1)
+    advance(29)
+    expect(await call(auth, await forged('invented-2'))).toMatchObject({ status: 401, code: 'ERR_TOKEN_KEY_NOT_FOUND' })
+    expect(idp.counts.jwks).toBe(1)
+    // A rotation now is picked up once the cooldown after the last refetch has passed.
+    await idp.rotateKeys()
+    advance(2)
+    expect((await call(auth, await jwt())).status).toBe(200)
+    expect(idp.counts.jwks).toBe(2)
   })
 })
 
@@ -161,19 +181,20 @@ describe('floods', () => {
     return { key: await importJWK(privateJwk, alg), alg }
   }
 
-  it('500 distinct unknown kids → all refused (401, or 503 inside the refetch cooldown), at most 2 JWKS requests', async () => {
-    const auth = make()
+  it('500 distinct unknown kids → all refused with 401, at most 2 JWKS requests', async () => {
+    // A generous timeout: this is about counts, and a JWKS fetch that times out on a busy machine is a real 503.
+    const auth = make({ timeout: 5000 })
     const { key, alg } = await signer()
     const now = Math.floor(Date.now() / 1000)
     const tokens = await Promise.all(Array.from({ length: 500 }, (_, i) =>
       new SignJWT({ iss: idp.issuer, aud: RESOURCE, exp: now + 60 }).setProtectedHeader({ alg, kid: `kid-${i}-${Math.random()}` }).sign(key)))
     const results = await Promise.all(tokens.map((t) => call(auth, t)))
-    for (const r of results) expect(['401 ERR_TOKEN_KEY_NOT_FOUND', '503 ERR_IDP_UNAVAILABLE']).toContain(`${r.status} ${r.code}`)
+    for (const r of results) expect(`${r.status} ${r.code}`).toBe('401 ERR_TOKEN_KEY_NOT_FOUND')
     expect(idp.counts.jwks).toBeLessThanOrEqual(2)
   })
 
   it('1,000 distinct bad opaque tokens → 1,000 introspection requests (no amplification), all 401', async () => {
-    const auth = introspecting()
+    const auth = introspecting({ timeout: 5000 })
     const tokens = Array.from({ length: 1000 }, () => `bad-${crypto.randomUUID()}`)
     const results: Result[] = []
     for (let i = 0; i < tokens.length; i += 50) results.push(...await Promise.all(tokens.slice(i, i + 50).map((t) => call(auth, t))))
@@ -187,7 +208,7 @@ describe('floods', () => {
   it('20,000 distinct bad JWTs: no IdP request after warm-up, and the heap does not grow', async () => {
     setFlagsFromString('--expose-gc')
     const gc = runInNewContext('gc') as () => void
-    const auth = make()
+    const auth = make({ timeout: 5000 })
     const good = await jwt()
     expect((await call(auth, good)).status).toBe(200)
     const [h, p, s] = good.split('.') as [string, string, string]
@@ -203,8 +224,7 @@ describe('floods', () => {
     const run = async (from: number, to: number) => {
       for (let i = from; i < to; i += 200) {
         const batch = await Promise.all(Array.from({ length: Math.min(200, to - i) }, (_, j) => call(auth, forge(i + j))))
-        // An unknown kid on a token as new as the key set is 503 inside the refetch cooldown (it may be a new key).
-        for (const r of batch) expect([401, 503]).toContain(r.status)
+        for (const r of batch) expect(r.status).toBe(401)
       }
     }
     await run(0, 2000) // warm up code paths and caches that are allowed to fill

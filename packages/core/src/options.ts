@@ -28,7 +28,11 @@ export interface IntrospectionOptions {
   authMethod?: IntrospectionAuthMethod
   /** Default: `introspection_endpoint` from the issuer's metadata. */
   endpoint?: string
-  /** Seconds an active result is cached; never past the token's `exp`. Default 60. Lower it for faster revocation. */
+  /**
+   * Seconds an active result is cached; never past the token's `exp`. Default 10: a revoked token keeps working
+   * for at most this long, and each active token costs one introspection call per period (single-flight absorbs
+   * bursts). Lower it for faster revocation, raise it when the IdP is the bottleneck (docs/benchmarks.md).
+   */
   cacheTtl?: number
   /** Seconds an inactive result is cached, so a flood of one bad token does not reach the IdP. Default 5; 0 disables. */
   inactiveCacheTtl?: number

@@ -99,7 +99,7 @@ function resolveIntrospection(value: unknown, where: string, allowInsecure: bool
     privateKey: o.privateKey,
     authMethod,
     endpoint: optionalUrl(o.endpoint, `${where}.endpoint`, allowInsecure),
-    cacheTtl: seconds(o.cacheTtl, `${where}.cacheTtl`, 60),
+    cacheTtl: seconds(o.cacheTtl, `${where}.cacheTtl`, 10),
     inactiveCacheTtl: seconds(o.inactiveCacheTtl, `${where}.inactiveCacheTtl`, 5),
   }
 }

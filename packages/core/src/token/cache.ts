@@ -19,25 +19,31 @@ export interface CachedToken {
   nbf: number | undefined
 }
 
+/** An entry as stored: with the wall-clock time (`Date.now()`, ms) it ends at. */
+type Stored = CachedToken & { until: number }
+
 /**
  * The verified-token cache: bounded (LRU), keyed by a hash of the token, and an entry never outlives the
  * token's `exp` (its TTL is `min(maxTtl, exp - now)`, and `exp` and `nbf` are checked again on every hit).
+ * An entry's end is kept in wall-clock time and checked on every hit, so it ends by the same clock as `exp`
+ * (and a test that moves `Date` moves it too).
  */
 export class TokenCache {
-  readonly #lru: LRUCache<string, CachedToken>
+  readonly #lru: LRUCache<string, Stored>
   readonly #maxTtlMs: number
   readonly #shared = new Map<string, string>()
 
   constructor(max: number, maxTtlSeconds: number) {
     this.#maxTtlMs = maxTtlSeconds * 1000
-    this.#lru = new LRUCache<string, CachedToken>({ max, ttl: this.#maxTtlMs, ttlAutopurge: false, updateAgeOnGet: false })
+    this.#lru = new LRUCache<string, Stored>({ max, ttl: this.#maxTtlMs, ttlAutopurge: false, updateAgeOnGet: false })
   }
 
-  /** The entry if it is still valid at `nowSeconds`; an entry that is no longer valid is dropped. */
-  get(key: string, nowSeconds: number, tolerance: number): CachedToken | undefined {
+  /** The entry if it is still valid at `nowMs` (`Date.now()`); an entry that is no longer valid is dropped. */
+  get(key: string, nowMs: number, tolerance: number): CachedToken | undefined {
     const entry = this.#lru.get(key)
     if (entry === undefined) return undefined
-    if ((entry.exp !== undefined && entry.exp <= nowSeconds - tolerance) || (entry.nbf !== undefined && entry.nbf > nowSeconds + tolerance)) {
+    const nowSeconds = Math.floor(nowMs / 1000)
+    if (entry.until <= nowMs || (entry.exp !== undefined && entry.exp <= nowSeconds - tolerance) || (entry.nbf !== undefined && entry.nbf > nowSeconds + tolerance)) {
       this.#lru.delete(key)
       return undefined
     }
@@ -45,11 +51,11 @@ export class TokenCache {
   }
 
   /** Cache for at most `ttlSeconds` (default the cache's maximum), and never past `exp`. */
-  set(key: string, entry: CachedToken, nowSeconds: number, ttlSeconds?: number): void {
+  set(key: string, entry: CachedToken, nowMs: number, ttlSeconds?: number): void {
     let ttl = ttlSeconds === undefined ? this.#maxTtlMs : Math.min(this.#maxTtlMs, ttlSeconds * 1000)
-    if (entry.exp !== undefined) ttl = Math.min(ttl, (entry.exp - nowSeconds) * 1000)
+    if (entry.exp !== undefined) ttl = Math.min(ttl, entry.exp * 1000 - nowMs)
     if (!(ttl >= 1)) return
-    this.#lru.set(key, entry, { ttl: Math.floor(ttl) })
+    this.#lru.set(key, { ...entry, until: nowMs + Math.floor(ttl) }, { ttl: Math.floor(ttl) })
   }
 
   delete(key: string): void {

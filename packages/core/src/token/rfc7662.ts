@@ -2,8 +2,10 @@
  * Token introspection (RFC 7662), with client authentication by `client_secret_basic`, `client_secret_post`
  * or `private_key_jwt` (RFC 7523), and JWT responses (RFC 9701) when the authorization server sends them.
  *
- * Only `active === true` (the JSON boolean) is active. Every failure to get a clear answer (network, timeout,
- * HTTP error, malformed body) is "cannot validate", which the caller turns into 503 and never caches.
+ * Only `active === true` (the JSON boolean) is active. An error answer about the token (`invalid_token`,
+ * `unsupported_token_type`, …) counts as `active: false`. Our own credentials refused, and every failure to get a
+ * clear answer (network, timeout, 5xx, malformed body), is "cannot validate", which the caller turns into 503 and
+ * never caches.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662
  * @see https://www.rfc-editor.org/rfc/rfc9701
@@ -89,12 +91,48 @@ export async function introspect(token: string, target: IntrospectionTarget, fet
     body.set('client_assertion', await clientAssertion(target))
   }
   const { response, body: text } = await idpFetch(target.endpoint, { method: 'POST', headers, body: body.toString() }, fetchOptions)
-  if (response.status !== 200) throw new IdpUnavailable(`introspection answered HTTP ${response.status}`)
+  if (response.status !== 200) throw introspectionErrorAnswer(response.status, text)
   const contentType = (response.headers.get('content-type') ?? '').toLowerCase()
   const result = contentType.startsWith(JWT_RESPONSE_TYPE)
     ? await verifyJwtResponse(text, target, nowSeconds, clockTolerance)
     : parseJsonObject(text, target.endpoint)
   return checkIntrospectionResponse(result, target, nowSeconds, clockTolerance)
+}
+
+/** OAuth errors (RFC 6749 §5.2, RFC 7662 §2.3, RFC 6750 §3.1) that say our client was not accepted. */
+const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client'])
+/** OAuth errors that are about the token itself. */
+const TOKEN_ERRORS = new Set(['invalid_token', 'unsupported_token_type'])
+
+/**
+ * What a non-200 introspection answer means. Our credentials refused (401, 403, `invalid_client`,
+ * `unauthorized_client`) → {@link IdpUnavailable} whose reason says so (a 503, never the token's fault); a 4xx whose OAuth error is about the token
+ * (`invalid_token`, `unsupported_token_type` — oidc-provider's answer for a JWT —, or `invalid_request` whose
+ * description names the token) → `ERR_TOKEN_INACTIVE`, as if `active: false`; anything else (5xx, other 4xx,
+ * no OAuth error) → {@link IdpUnavailable}.
+ */
+export function introspectionErrorAnswer(status: number, body: string): McpAuthError | IdpUnavailable {
+  let error: string | undefined
+  let description = ''
+  try {
+    const json: unknown = JSON.parse(body)
+    if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+      const { error: e, error_description: d } = json as Record<string, unknown>
+      if (typeof e === 'string') error = e
+      if (typeof d === 'string') description = d
+    }
+  } catch {
+    // Not JSON: no OAuth error to read.
+  }
+  const answer = `HTTP ${status}${error ? ` ${error.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')}` : ''}`
+  if (status === 401 || status === 403 || (error !== undefined && CLIENT_ERRORS.has(error))) {
+    return new IdpUnavailable(`introspection client credentials refused (${answer}): check introspection.clientId and its secret or key`)
+  }
+  if (status >= 400 && status < 500 && error !== undefined) {
+    const aboutToken = TOKEN_ERRORS.has(error) || (error === 'invalid_request' && /\btoken\b/i.test(description) && !/\bclient/i.test(description))
+    if (aboutToken) return new McpAuthError('ERR_TOKEN_INACTIVE', 'The authorization server does not accept the access token')
+  }
+  return new IdpUnavailable(`introspection answered ${answer}`)
 }
 
 /** RFC 9701 §5: a JWT signed by the AS, `aud` = our client id, the answer in `token_introspection`. */

@@ -56,6 +56,17 @@ export function peekJwt(token: string): PeekedJwt | undefined {
   return { header, payload }
 }
 
+/**
+ * Is the token shaped like compact JOSE — a JWS or a JWE (RFC 7515 §7.1, RFC 7516 §7.1): a dot after a first
+ * segment that is base64url of a JSON object (the protected header)? Such a token is judged locally in `auto`
+ * mode, never sent to introspection, whatever else is wrong with it: oidc-provider, for one, refuses every
+ * such token there (`unsupported_token_type`), and a forger's tokens must not cost IdP requests.
+ */
+export function isCompactJose(token: string): boolean {
+  const dot = token.indexOf('.')
+  return dot > 0 && decodeSegment(token.slice(0, dot)) !== undefined
+}
+
 /** `typ` values of access tokens: RFC 9068 `at+jwt`, and the plain `JWT` (or none) many IdPs still send. */
 const ACCESS_TOKEN_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt'])
 
@@ -73,6 +84,10 @@ export function assertAccessTokenShape(peeked: PeekedJwt, algorithms: readonly s
   // An OIDC ID token carries nonce / at_hash / c_hash; an access token has no use for them (RFC 9068 §5).
   if (!isAtJwt && (payload.nonce !== undefined || payload.at_hash !== undefined || payload.c_hash !== undefined)) {
     throw new McpAuthError('ERR_TOKEN_TYPE', 'An ID token is not an access token')
+  }
+  if (header.kid !== undefined && typeof header.kid !== 'string') {
+    // RFC 7515 §4.1.4: a kid is a string; a number or an object names no key.
+    throw new McpAuthError('ERR_TOKEN_KEY_NOT_FOUND', 'No key of the issuer matches the token')
   }
   if (header.crit !== undefined) {
     throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The token has critical header parameters this server does not understand')

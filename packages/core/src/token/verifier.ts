@@ -18,7 +18,7 @@ import { runCustomVerifier } from './custom-verifier.js'
 import { hashToken } from './hash.js'
 import { extractBearerToken } from './rfc6750.js'
 import { introspect } from './rfc7662.js'
-import { assertAccessTokenShape, peekJwt, verifyJwtAccessToken, type PeekedJwt } from './rfc9068.js'
+import { assertAccessTokenShape, isCompactJose, peekJwt, verifyJwtAccessToken, type PeekedJwt } from './rfc9068.js'
 import { TrustedIssuer } from './trusted-issuer.js'
 
 export interface TokenVerifierContext {
@@ -41,7 +41,8 @@ export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>()
   private readonly introspecting: TrustedIssuer[]
   private readonly cache: TokenCache | undefined
-  private readonly inactive = new LRUCache<string, McpAuthError>({ max: 1000, ttl: 5000 })
+  /** Refusals remembered, each with the wall-clock time (ms) it ends at, checked like the token cache's. */
+  private readonly inactive = new LRUCache<string, { error: McpAuthError; until: number }>({ max: 1000, ttl: 5000 })
   /** Seconds an ERR_TOKEN_INACTIVE answer is remembered: the shortest of the introspecting issuers' settings. */
   private readonly inactiveTtl: number
   private readonly inFlight = new Map<string, Promise<AuthInfo>>()
@@ -64,10 +65,10 @@ export class TokenVerifier {
    * ERR_IDP_UNAVAILABLE when the IdP cannot answer).
    */
   verify(token: string): AuthInfo | Promise<AuthInfo> {
-    const now = Math.floor(Date.now() / 1000)
+    const nowMs = Date.now()
     const hashed = hashToken(token)
-    if (typeof hashed !== 'string') return hashed.then((key) => this.cached(key, now) ?? this.miss(token, key, now))
-    return this.cached(hashed, now) ?? this.miss(token, hashed, now)
+    if (typeof hashed !== 'string') return hashed.then((key) => this.cached(key, nowMs) ?? this.miss(token, key, nowMs))
+    return this.cached(hashed, nowMs) ?? this.miss(token, hashed, nowMs)
   }
 
   /** The request's bearer token (RFC 6750 §2.1), verified; ERR_MISSING_TOKEN without one. Synchronous on a cache hit. */
@@ -89,9 +90,9 @@ export class TokenVerifier {
   }
 
   /** The cached result for `key` if it is still valid at `now`. Synchronous: this is the path most requests take. */
-  private cached(key: string, now: number): AuthInfo | undefined {
+  private cached(key: string, nowMs: number): AuthInfo | undefined {
     if (!this.cache) return undefined
-    const hit = this.cache.get(key, now, this.config.clockTolerance)
+    const hit = this.cache.get(key, nowMs, this.config.clockTolerance)
     if (hit) {
       this.emit?.({ type: 'cache', hit: true, cache: 'token' })
       return hit.info
@@ -101,17 +102,20 @@ export class TokenVerifier {
   }
 
   /** Not cached: a remembered inactive answer, the verification already in flight, or a new one (single-flight). */
-  private miss(token: string, key: string, now: number): Promise<AuthInfo> {
+  private miss(token: string, key: string, nowMs: number): Promise<AuthInfo> {
     const known = this.inactive.get(key)
-    if (known) return Promise.reject(known)
+    if (known) {
+      if (known.until > nowMs) return Promise.reject(known.error)
+      this.inactive.delete(key)
+    }
     const pending = this.inFlight.get(key)
     if (pending) return pending
-    const verification = this.uncached(token, now).then(
-      (verified) => this.remember(key, verified, now),
+    const verification = this.uncached(token, Math.floor(nowMs / 1000)).then(
+      (verified) => this.remember(key, verified, nowMs),
       (err: unknown) => {
         // Only introspection answers are remembered (a custom verifier's refusals are its own business).
         if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE' && this.inactiveTtl > 0) {
-          this.inactive.set(key, err, { ttl: this.inactiveTtl * 1000 })
+          this.inactive.set(key, { error: err, until: nowMs + this.inactiveTtl * 1000 }, { ttl: this.inactiveTtl * 1000 })
         }
         throw err
       },
@@ -120,7 +124,7 @@ export class TokenVerifier {
     return verification
   }
 
-  private remember(key: string, verified: AuthInfo, now: number): AuthInfo {
+  private remember(key: string, verified: AuthInfo, nowMs: number): AuthInfo {
     // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
     const cache = this.cache
     const info = freezeAuthInfo(cache ? cache.compact(verified) : verified)
@@ -128,7 +132,7 @@ export class TokenVerifier {
       const extra = authInfoExtra(info)
       const nbf = extra.claims?.nbf
       const ttl = extra.verifiedBy === 'introspection' && extra.issuer ? this.issuers.get(extra.issuer)?.config.introspection?.cacheTtl : undefined
-      cache.set(key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, now, ttl)
+      cache.set(key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, nowMs, ttl)
     }
     return info
   }
@@ -136,18 +140,18 @@ export class TokenVerifier {
   private async uncached(token: string, now: number): Promise<AuthInfo> {
     const config = this.config
     if (config.verify) return runCustomVerifier(config.verify, token, config.resource, this.resourceUrl)
-    const peeked = config.tokenFormat === 'opaque' ? undefined : peekJwt(token)
+    if (config.tokenFormat === 'opaque') return this.verifyOpaque(token, now)
+    const peeked = peekJwt(token)
     if (peeked) {
       const iss = peeked.payload.iss
       const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined
       if (issuer) return this.verifyJwt(token, issuer, peeked, now)
-      // An untrusted iss is refused before any request to any IdP.
-      if (iss !== undefined || config.tokenFormat === 'jwt') {
-        throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
-      }
-    } else if (config.tokenFormat === 'jwt') {
-      throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
+      // No iss, or an untrusted one: refused before any request to any IdP (introspection included).
+      throw new McpAuthError('ERR_TOKEN_ISSUER', 'The token issuer is not trusted')
     }
+    // JOSE-shaped but not a well-formed JWS (a JWE, padding, a bad header) is judged here too: only tokens
+    // that are not JOSE at all are the introspection endpoint's business.
+    if (config.tokenFormat === 'jwt' || isCompactJose(token)) throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is not a JWT')
     return this.verifyOpaque(token, now)
   }
 
