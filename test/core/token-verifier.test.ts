@@ -1,0 +1,148 @@
+/**
+ * The TokenVerifier on its own (packages/core/src/token/verifier.ts), against the real dev IdP: no resource
+ * server, no HTTP host around it. It owns the issuers (discovery, JWKS), JWT validation, introspection, the
+ * verified-token cache, the inactive cache and single-flight; these tests hold it to each of those jobs.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
+import type { McpAuthEvent, McpAuthOptions } from '@mcp-oauth/core'
+import { resolveOptions } from '../../packages/core/src/options/resolve.js'
+import { TokenVerifier } from '../../packages/core/src/token/verifier.js'
+import { authInfoExtra, type AuthInfo } from '../../packages/core/src/auth-info.js'
+
+const RESOURCE = 'http://127.0.0.1:45680/mcp'
+let idp: DevIdp
+
+beforeAll(async () => {
+  idp = await startDevIdp()
+})
+afterAll(() => idp.close())
+afterEach(() => {
+  idp.heal()
+  idp.resetCounts()
+})
+
+function verifier(extra: Partial<McpAuthOptions> = {}): { v: TokenVerifier; events: McpAuthEvent[] } {
+  const events: McpAuthEvent[] = []
+  const config = resolveOptions({ resource: RESOURCE, issuer: idp.issuer, timeout: 2000, ...extra })
+  return { v: new TokenVerifier(config, { emit: (e) => events.push(e) }), events }
+}
+
+const introspection = () => ({ introspection: { clientId: idp.resourceServerClient.clientId, clientSecret: idp.resourceServerClient.clientSecret } })
+
+async function codeOf(result: AuthInfo | Promise<AuthInfo>): Promise<string | undefined> {
+  try {
+    await result
+    return undefined
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+}
+
+describe('TokenVerifier, JWT access tokens (RFC 9068)', () => {
+  it('verifies a dev IdP token: client, scopes, subject, issuer, frozen; discovery and JWKS fetched once', async () => {
+    const { v } = verifier()
+    const token = await idp.issueAccessToken({ resource: RESOURCE, scopes: ['mcp:tools'], subject: 'alice', clientId: 'client-a' })
+    const info = await v.verify(token)
+    expect(info.clientId).toBe('client-a')
+    expect(info.scopes).toEqual(['mcp:tools'])
+    expect(info.resource?.href).toBe(RESOURCE)
+    expect(authInfoExtra(info)).toMatchObject({ subject: 'alice', issuer: idp.issuer, verifiedBy: 'jwt' })
+    expect(Object.isFrozen(info)).toBe(true)
+    expect(Object.isFrozen(info.scopes)).toBe(true)
+    await v.verify(await idp.issueAccessToken({ resource: RESOURCE }))
+    expect(idp.counts.discovery).toBe(1)
+    expect(idp.counts.jwks).toBe(1)
+  })
+
+  it('a cache hit is synchronous and returns the same AuthInfo; clear() makes the next call a miss again', async () => {
+    const { v, events } = verifier()
+    const token = await idp.issueAccessToken({ resource: RESOURCE })
+    const first = v.verify(token)
+    expect(first).toBeInstanceOf(Promise)
+    const info = await first
+    const hit = v.verify(token)
+    expect(hit).not.toBeInstanceOf(Promise)
+    expect(hit).toBe(info)
+    expect(events.filter((e) => e.type === 'cache').map((e) => (e as { hit: boolean }).hit)).toEqual([false, true])
+    v.clear()
+    const again = v.verify(token)
+    expect(again).toBeInstanceOf(Promise)
+    expect(await again).not.toBe(info)
+  })
+
+  it('with cache: false every call verifies again', async () => {
+    const { v } = verifier({ cache: false })
+    const token = await idp.issueAccessToken({ resource: RESOURCE })
+    await v.verify(token)
+    expect(v.verify(token)).toBeInstanceOf(Promise)
+  })
+
+  it('refuses an untrusted issuer before any IdP request, a wrong audience, and a token that is not a JWT', async () => {
+    const { v } = verifier()
+    const foreign = await idp.issueAccessToken({ resource: RESOURCE, extraClaims: { iss: 'https://evil.example' } })
+    expect(await codeOf(v.verify(foreign))).toBe('ERR_TOKEN_ISSUER')
+    expect(idp.counts.total).toBe(0)
+    const elsewhere = await idp.issueAccessToken({ resource: 'http://127.0.0.1:45680/other' })
+    expect(await codeOf(v.verify(elsewhere))).toBe('ERR_TOKEN_AUDIENCE')
+    expect(await codeOf(v.verify('not-a-jwt'))).toBe('ERR_TOKEN_MALFORMED')
+  })
+
+  it('a JWKS outage is ERR_IDP_UNAVAILABLE, with an idp_unavailable event', async () => {
+    const { v, events } = verifier()
+    idp.fail('jwks', { kind: 'status', status: 500 })
+    const token = await idp.issueAccessToken({ resource: RESOURCE })
+    expect(await codeOf(v.verify(token))).toBe('ERR_IDP_UNAVAILABLE')
+    expect(events.some((e) => e.type === 'idp_unavailable' && e.issuer === idp.issuer)).toBe(true)
+  })
+})
+
+describe('TokenVerifier, opaque tokens (RFC 7662)', () => {
+  it('introspects an opaque token once for 20 concurrent verifications (single-flight), then serves it from the cache', async () => {
+    const { v } = verifier(introspection())
+    const token = await idp.issueAccessToken({ resource: RESOURCE, format: 'opaque', scopes: ['mcp:read'] })
+    const results = await Promise.all(Array.from({ length: 20 }, () => v.verify(token)))
+    expect(new Set(results).size).toBe(1)
+    expect(results[0]!.scopes).toEqual(['mcp:read'])
+    expect(authInfoExtra(results[0]!).verifiedBy).toBe('introspection')
+    expect(v.verify(token)).toBe(results[0])
+    expect(idp.counts.introspection).toBe(1)
+  })
+
+  it('remembers an inactive answer: the same bad token twice costs one introspection', async () => {
+    const { v } = verifier(introspection())
+    expect(await codeOf(v.verify('unknown-opaque-token'))).toBe('ERR_TOKEN_INACTIVE')
+    expect(await codeOf(v.verify('unknown-opaque-token'))).toBe('ERR_TOKEN_INACTIVE')
+    expect(idp.counts.introspection).toBe(1)
+  })
+
+  it('an introspection outage is ERR_IDP_UNAVAILABLE and is not remembered', async () => {
+    const { v } = verifier(introspection())
+    const token = await idp.issueAccessToken({ resource: RESOURCE, format: 'opaque' })
+    idp.fail('introspection', { kind: 'status', status: 502 })
+    expect(await codeOf(v.verify(token))).toBe('ERR_IDP_UNAVAILABLE')
+    idp.heal()
+    expect(authInfoExtra(await v.verify(token)).verifiedBy).toBe('introspection')
+  })
+})
+
+describe('TokenVerifier, requests and custom verifiers', () => {
+  it('verifyRequest reads the bearer token (RFC 6750): none → ERR_MISSING_TOKEN, thrown synchronously', async () => {
+    const { v } = verifier()
+    const headers = (h: Record<string, string>) => ({ get: (name: string) => h[name] ?? null })
+    expect(() => v.verifyRequest({ method: 'POST', url: '/mcp', headers: headers({}) })).toThrow(expect.objectContaining({ code: 'ERR_MISSING_TOKEN' }))
+    const token = await idp.issueAccessToken({ resource: RESOURCE })
+    const info = await v.verifyRequest({ method: 'POST', url: '/mcp', headers: headers({ authorization: `Bearer ${token}` }) })
+    expect(info.token).toBe(token)
+  })
+
+  it('a custom verifier is used instead of JWT and introspection; its AuthInfo is checked and marked "custom"', async () => {
+    const { v } = verifier({ verify: (token) => ({ token, clientId: 'c', scopes: ['x'] }) })
+    const info = await v.verify('anything')
+    expect(info).toMatchObject({ clientId: 'c', scopes: ['x'] })
+    expect(authInfoExtra(info).verifiedBy).toBe('custom')
+    expect(idp.counts.total).toBe(0)
+    const broken = verifier({ verify: () => ({}) as never }).v
+    expect(await codeOf(broken.verify('anything'))).toBe('ERR_TOKEN_REJECTED')
+  })
+})
