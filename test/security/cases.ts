@@ -60,6 +60,9 @@ const REFUSAL: Record<McpAuthErrorCode, { status: number; error: OAuthErrorValue
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404, error: null },
+  ERR_STORE_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_MCP_HEADER_MISMATCH: { status: 400, error: null },
+  ERR_MCP_BATCH: { status: 400, error: null },
 }
 
 /** Give every case of a list its category (a function, so the literals are typed by HostileCase). */
