@@ -84,12 +84,33 @@ describe('step-up challenge per revision (SEP-2350)', () => {
   })
 })
 
+describe('scope hierarchies (servers MUST account for a broader scope implying narrower ones)', () => {
+  it('impliedScopes: mcp:admin implies mcp:tools (chains followed) for requiredScopes, per-tool rules and 2026-07-28 requests', async () => {
+    const auth = createMcpAuth({
+      resource: RESOURCE, issuer: idp.issuer, requiredScopes: ['mcp:tools'],
+      policy: { tools: { deploy: ['mcp:deploy'] }, impliedScopes: { 'mcp:owner': ['mcp:admin'], 'mcp:admin': ['mcp:tools', 'mcp:deploy'] } },
+    })
+    const app = auth.fetch(() => new Response('ok'))
+    const owner = await idp.sign({ aud: RESOURCE, scope: 'mcp:owner' })
+    const admin = await idp.sign({ aud: RESOURCE, scope: 'mcp:admin' })
+    const tools = await idp.sign({ aud: RESOURCE, scope: 'mcp:tools' })
+    const deploy = (token: string) => app(post(
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'deploy', arguments: {}, _meta: META } },
+      { 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'deploy' }, token))
+    expect((await deploy(owner)).status).toBe(200)
+    expect((await deploy(admin)).status).toBe(200)
+    expect((await deploy(tools)).status).toBe(403)
+    expect((await auth.authenticate(new Request(RESOURCE, { headers: { authorization: `Bearer ${admin}` } }))).scopes).toEqual(['mcp:admin'])
+  })
+})
+
 describe('the policy\'s 2026-07-28 options are checked at start-up', () => {
   it.each([
     ['prompts not a map', { prompts: ['x'] }, 'policy.prompts'],
     ['a resource with a * inside', { resources: { 'file:///*/x': ['a'] } }, 'policy.resources.file:///*/x'],
     ['a resource that is only *', { resources: { '*': ['a'] } }, 'policy.resources.*'],
     ['trustHeaders not a boolean', { trustHeaders: 'yes' }, 'policy.trustHeaders'],
+    ['impliedScopes with a bad scope', { impliedScopes: { 'mcp:admin': ['a b'] } }, 'policy.impliedScopes.mcp:admin'],
   ])('%s → TypeError naming the option', (_n, policy, option) => {
     try {
       createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, policy } as never)

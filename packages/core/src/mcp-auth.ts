@@ -68,7 +68,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   async function authenticate(request: RequestLike, opts?: AuthenticateOptions): Promise<AuthInfo> {
     const verified = verifier.verifyRequest(request)
     const info = verified instanceof Promise ? await verified : verified
-    checkScopes(info, opts?.scopes ?? config.requiredScopes)
+    checkScopes(info, opts?.scopes ?? config.requiredScopes, false, config.policy)
     return info
   }
 

@@ -12,7 +12,7 @@ import type { AuthInfo } from '../auth-info.js'
 import { McpAuthError } from '../errors.js'
 import type { RequestLike } from '../http/request-like.js'
 import { scopeTokens } from '../token/rfc6750.js'
-import { headerRequest, jsonRpcRequests, policyNeeds, staticScopes, type PolicyRequest, type ResolvedPolicy } from './policy.js'
+import { effectiveScopes, headerRequest, jsonRpcRequests, policyNeeds, staticScopes, type PolicyRequest, type ResolvedPolicy } from './policy.js'
 import { crossCheckBody, readMcpHeaders, type McpRequestHeaders } from './request-metadata.js'
 
 /** Shared by every request without a JSON-RPC body to evaluate, instead of a new empty array each time. */
@@ -35,9 +35,10 @@ function union(a: readonly string[], b: readonly string[]): readonly string[] {
  * `modern: false` (2025-11-25 clients, which re-authorize with exactly the challenged scopes) it asks for the
  * token's scopes plus the missing ones, so re-authorization does not lose any. Never `offline_access`.
  */
-export function checkScopes(info: AuthInfo, required: readonly string[], modern = false, has: (s: string) => boolean = (s) => info.scopes.includes(s)): void {
+export function checkScopes(info: AuthInfo, required: readonly string[], modern = false, policy?: ResolvedPolicy): void {
   if (required.length === 0) return
-  if (required.every(has)) return
+  const have = effectiveScopes(policy, info.scopes)
+  if (required.every((s) => have.includes(s))) return
   const asked = modern ? required : [...info.scopes, ...required]
   throw new McpAuthError('ERR_INSUFFICIENT_SCOPE', 'The access token lacks a scope this request needs', {
     scopes: scopeTokens(asked.filter((s) => s !== OFFLINE_ACCESS)),
@@ -128,7 +129,7 @@ export class Authorizer {
       if (decided.denied) throw decided.denied
       needs = decided.needs
     }
-    checkScopes(info, needs, modern)
+    checkScopes(info, needs, modern, this.policy)
     return { modern, requests }
   }
 }

@@ -56,6 +56,12 @@ export interface McpPolicy {
    */
   filterToolsList?: boolean
   /**
+   * Scope hierarchies (MCP authorization: servers MUST account for a broader scope implying narrower ones):
+   * `{ 'mcp:admin': ['mcp:tools', 'files:read'] }` lets a token with `mcp:admin` do what needs `mcp:tools`.
+   * Applies to every scope check (`requiredScopes` too) and to `tools/list` filtering; chains are followed.
+   */
+  impliedScopes?: Record<string, readonly string[]>
+  /**
    * Header-only mode for MCP 2026-07-28 requests: decide from the `Mcp-Method` / `Mcp-Name` headers and never
    * read the body for the policy. Default `false`: the body is always checked against the headers before the
    * request runs. Safe ONLY when the transport behind validates the headers itself and refuses a mismatch
@@ -78,9 +84,11 @@ export interface ResolvedPolicy {
   check: McpPolicy['check']
   filterToolsList: boolean
   trustHeaders: boolean
+  /** Broader scope → the narrower ones it implies (direct entries; {@link effectiveScopes} follows chains). */
+  implied: ReadonlyMap<string, readonly string[]>
 }
 
-const KNOWN = new Set(['tools', 'prompts', 'resources', 'methods', 'default', 'check', 'filterToolsList', 'trustHeaders'])
+const KNOWN = new Set(['tools', 'prompts', 'resources', 'methods', 'default', 'check', 'filterToolsList', 'trustHeaders', 'impliedScopes'])
 
 function scopeList(value: unknown, option: string): string[] {
   if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
@@ -129,6 +137,7 @@ export function resolvePolicy(policy: McpPolicy | undefined): ResolvedPolicy | u
     check: policy.check,
     filterToolsList: policy.filterToolsList === true,
     trustHeaders: policy.trustHeaders === true,
+    implied: scopeMap(policy.impliedScopes, 'policy.impliedScopes'),
   }
 }
 
@@ -188,9 +197,26 @@ export function staticScopes(policy: ResolvedPolicy, request: PolicyRequest): st
   return found.flat()
 }
 
+/** The token's scopes and every scope they imply (`impliedScopes`, chains followed); the scopes as they are without a hierarchy. */
+export function effectiveScopes(policy: ResolvedPolicy | undefined, scopes: readonly string[]): readonly string[] {
+  if (!policy || policy.implied.size === 0) return scopes
+  const all = new Set(scopes)
+  const queue = [...scopes]
+  for (let s = queue.pop(); s !== undefined; s = queue.pop()) {
+    for (const narrower of policy.implied.get(s) ?? []) {
+      if (!all.has(narrower)) {
+        all.add(narrower)
+        queue.push(narrower)
+      }
+    }
+  }
+  return [...all]
+}
+
 /** May a token with `scopes` call `tool`? (For `tools/list` filtering and `requireScopes`.) */
 export function toolAllowed(policy: ResolvedPolicy, tool: string, scopes: readonly string[]): boolean {
-  return staticScopes(policy, { method: 'tools/call', tool }).every((s) => scopes.includes(s))
+  const have = effectiveScopes(policy, scopes)
+  return staticScopes(policy, { method: 'tools/call', tool }).every((s) => have.includes(s))
 }
 
 /** What the whole body needs: the union over its requests, and whether a rule refused outright. */

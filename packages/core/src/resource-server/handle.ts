@@ -92,7 +92,7 @@ export function createHandle(s: Stages): {
         needs = decided.needs
         if (decided.denied) throw decided.denied
       }
-      checkScopes(info, needs, modern)
+      checkScopes(info, needs, modern, s.authorizer.policy)
       let requests = plan.requests
       const hasBody = body !== undefined
       if (hasBody) ({ modern, requests } = await s.authorizer.checkBody(plan, body, info, opts?.scopes))
