@@ -18,6 +18,22 @@ describe('the README demo', () => {
     expect(stdout).not.toMatch(/eyJ[\w-]{20,}\.eyJ[\w-]{20,}\./)
   }, 90_000)
 
+  it('--spec 2026-07-28 (the default): the SDK v2 client, server/discover, the Mcp-Method/Mcp-Name headers and what the policy read', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/src/main.ts'], { cwd: root, timeout: 60_000 })
+    expect(stdout).toContain('@modelcontextprotocol/client (SDK v2) speaking MCP 2026-07-28')
+    expect(stdout).toMatch(/request headers\s+MCP-Protocol-Version: 2026-07-28, Mcp-Method: server\/discover/)
+    expect(stdout).toMatch(/request headers\s+MCP-Protocol-Version: 2026-07-28, Mcp-Method: tools\/call, Mcp-Name: deploy/)
+    expect(stdout).toMatch(/the server decided\s+MCP 2026-07-28 \(stateless, no session binding\); the policy read the headers/)
+    expect(stdout).toContain('The flow worked')
+  }, 90_000)
+
+  it('--spec 2025-11-25: the SDK v1 client; the policy reads the body', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/src/main.ts', '--spec', '2025-11-25', '--host', 'web-v2'], { cwd: root, timeout: 60_000 })
+    expect(stdout).toContain('@modelcontextprotocol/sdk (SDK v1) speaking MCP 2025-11-25')
+    expect(stdout).toMatch(/the server decided\s+MCP 2025-11-25 .*the policy read the JSON-RPC body/)
+    expect(stdout).toContain('The flow worked')
+  }, 90_000)
+
   it.each([['keycloak', '/realms/mcp'], ['logto', '/oidc']])('runs with the dev IdP shaped like %s and the server configured with its profile', async (profile, issuerPath) => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/src/main.ts', '--profile', profile], { cwd: root, timeout: 60_000 })
     expect(stdout).toContain(`IdP profile            ${profile}(`)

@@ -4,7 +4,9 @@
  *
  *   pnpm demo                       run the flow (DCR, then CIMD) and exit 0 when it worked
  *   pnpm demo --serve               keep the IdP and the server running for the MCP Inspector
- *   pnpm demo --host fastify        the same flow against another example: express (default), fastify, node, web
+ *   pnpm demo --host fastify        the same flow against another example: express (default), fastify, node, web, web-v2
+ *   pnpm demo --spec 2025-11-25     the MCP revision the client speaks: 2026-07-28 (default, the SDK v2 client:
+ *                                   server/discover, Mcp-Method/Mcp-Name headers) or 2025-11-25 (the SDK v1 client)
  *   pnpm demo --profile keycloak    the dev IdP shaped like a Keycloak realm (or `logto`), the server configured with that profile
  *   pnpm demo --bridge              the flow through @mcp-oauth/bridge, the dev IdP as a GitHub-like upstream (DCR, then CIMD)
  *   pnpm demo --bridge --device     a headless client through the bridge's device flow
@@ -18,8 +20,11 @@ import { startExampleServer as startExpress } from '@mcp-oauth/example-express'
 import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
 import { startExampleServer as startNode } from '@mcp-oauth/example-node'
 import { startExampleServer as startWeb } from '@mcp-oauth/example-web'
+import { startExampleServer as startWebV2 } from '@mcp-oauth/example-web-v2'
 import { examplePolicy } from '@mcp-oauth/example-express/tools'
+import type { McpAuthEvent } from '@mcp-oauth/core'
 import { connectWithOAuth, type FlowExchange } from './flow.js'
+import { connectWithOAuthV2 } from './flow-v2.js'
 
 const argv = process.argv.slice(2)
 const args = new Set(argv)
@@ -29,6 +34,7 @@ const hosts = {
   fastify: { start: startFastify, label: 'Fastify + @mcp-oauth/fastify' },
   node: { start: startNode, label: 'node:http + @mcp-oauth/node' },
   web: { start: startWeb, label: 'Hono (fetch) + auth.fetch from @mcp-oauth/core' },
+  'web-v2': { start: startWebV2, label: 'the MCP SDK v2 createMcpHandler behind auth.fetch from @mcp-oauth/core' },
 } as const
 const hostName = (argv[argv.indexOf('--host') + 1] ?? 'express') as keyof typeof hosts
 const host = argv.includes('--host') ? hosts[hostName] : hosts.express
@@ -47,6 +53,15 @@ if (profileName !== undefined && !profile) {
   console.error(`--profile must be one of: ${Object.keys(profiles).join(', ')}`)
   process.exit(2)
 }
+const specs = ['2026-07-28', '2025-11-25'] as const
+const spec = (argv.includes('--spec') ? argv[argv.indexOf('--spec') + 1] : '2026-07-28') as (typeof specs)[number]
+if (!specs.includes(spec)) {
+  console.error(`--spec must be one of: ${specs.join(', ')}`)
+  process.exit(2)
+}
+const modern = spec === '2026-07-28'
+/** What the server decided for the last authenticated request (its own event): the revision, and what the policy read. */
+let lastDecision: Extract<McpAuthEvent, { type: 'authenticated' }> | undefined
 const tty = process.stdout.isTTY
 const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
 const bold = paint(1)
@@ -58,13 +73,27 @@ const yellow = paint(33)
 const say = (text = '') => console.log(text)
 const step = (n: number, title: string) => say(`\n${bold(cyan(`Step ${n}`))} ${bold(title)}`)
 const detail = (label: string, value: string) => say(`  ${dim(label.padEnd(22))} ${value}`)
+/** The SEP-2243 request headers of an exchange, and what the policy read for it. */
+function headersOf(e: FlowExchange, withDecision: boolean): void {
+  const h = e.mcpHeaders
+  detail('request headers', h ? [`MCP-Protocol-Version: ${h.protocolVersion ?? '-'}`, `Mcp-Method: ${h.method ?? '-'}`, ...(h.name ? [`Mcp-Name: ${h.name}`] : [])].join(', ') : 'no Mcp-Method / Mcp-Name (a 2025-11-25 request: the policy reads the body)')
+  if (withDecision && lastDecision) {
+    detail('the server decided', `${lastDecision.revision === 'modern' ? 'MCP 2026-07-28 (stateless, no session binding)' : 'MCP 2025-11-25 (session bound to the user)'}; the policy read the ${lastDecision.policyFrom === 'headers' ? 'headers (then checked the body against them)' : lastDecision.policyFrom === 'body' ? 'JSON-RPC body' : 'nothing (no rule applies)'}`)
+  }
+}
 const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `      ${l}`).join('\n')
 
 async function main(): Promise<void> {
   const idp = await startDevIdp({ port: serve ? 9000 : 0, ...(profile ? { issuerPath: profile.issuerPath } : {}) })
   const server = await host.start({
     port: serve ? 3000 : 0,
-    auth: { ...(profile ? { authorizationServers: profile.servers(idp.url) } : { issuer: idp.issuer }), scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy },
+    auth: {
+      ...(profile ? { authorizationServers: profile.servers(idp.url) } : { issuer: idp.issuer }),
+      scopesSupported: ['mcp:tools', 'mcp:admin'], requiredScopes: ['mcp:tools'], policy: examplePolicy,
+      onEvent: (e) => {
+        if (e.type === 'authenticated') lastDecision = e
+      },
+    },
   })
   // The CIMD run needs the client's metadata document on an https URL; this local server hosts it and the
   // dev IdP maps the demo's https host to it (see `cimdHosts`).
@@ -86,7 +115,9 @@ async function main(): Promise<void> {
   detail('identity provider', `${idp.issuer}  (oidc-provider, user "demo")`)
   if (profile) detail('IdP profile', `${profile.label}  (the dev IdP mimics ${profileName}'s issuer and key set URL)`)
   detail('MCP server', `${server.url}  (${host.label})`)
-  detail('MCP client', '@modelcontextprotocol/sdk Client + StreamableHTTPClientTransport')
+  detail('MCP client', modern
+    ? '@modelcontextprotocol/client (SDK v2) speaking MCP 2026-07-28: server/discover, no session, Mcp-Method/Mcp-Name headers'
+    : '@modelcontextprotocol/sdk (SDK v1) speaking MCP 2025-11-25: initialize, Mcp-Session-Id')
 
   let ok = true
   for (const mode of ['DCR', 'CIMD'] as const) {
@@ -118,10 +149,14 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
       shown401 = true
       step(1, 'The client connects without a token; the server answers 401')
       detail('request', `${e.method} ${e.url}`)
+      headersOf(e, false)
       detail('status', String(e.status))
       detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
+    } else if (e.kind === 'mcp' && e.status === 200 && (e.mcpHeaders?.method === 'tools/call' || e.requestBody?.includes('"method":"tools/call"'))) {
+      headersOf(e, true)
     } else if (e.kind === 'mcp' && e.status === 403) {
       detail('tools/call', 'deploy  (policy: tools.deploy = ["mcp:admin"])')
+      headersOf(e, false)
       detail('status', String(e.status))
       detail('WWW-Authenticate', e.wwwAuthenticate ?? '(none)')
       detail('the client', 'asks the IdP again, for the scopes in the challenge')
@@ -179,16 +214,17 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
     detail('login', 'user "demo" logs in and approves (scripted here, a browser in real life)')
   }
 
-  const flow = await connectWithOAuth({
+  const options = {
     serverUrl,
     onExchange,
     onAuthorize,
-    authorize: (url) => idp.completeAuthorization(url),
+    authorize: (url: URL) => idp.completeAuthorization(url),
     ...(mode === 'CIMD' ? { clientMetadataUrl: cimdUrl } : {}),
-  })
+  }
+  const flow = modern ? await connectWithOAuthV2({ ...options, spec }) : await connectWithOAuth(options)
   step(6, 'Tool call with the bearer token: the server checked it and handed authInfo to the tool')
   const result = await flow.callTool('whoami')
-  const text = result.content[0]?.type === 'text' ? result.content[0].text : ''
+  const text = result.content[0]?.type === 'text' ? result.content[0].text ?? '' : ''
   const who = JSON.parse(text) as { clientId?: string; scopes?: string[]; resource?: string } | null
   detail('tools/call', 'whoami')
   say(json(who))
@@ -200,7 +236,7 @@ async function runFlow(mode: 'DCR' | 'CIMD', serverUrl: string, idp: Awaited<Ret
     const seen = flow.exchanges.length
     const deployed = await flow.callTool('deploy', { service: 'billing' })
     const forbidden = flow.exchanges.slice(seen).find((e) => e.kind === 'mcp' && e.status === 403)
-    const text = deployed.content[0]?.type === 'text' ? deployed.content[0].text : ''
+    const text = deployed.content[0]?.type === 'text' ? deployed.content[0].text ?? '' : ''
     say(`\n${bold(cyan('Step-up'))} ${bold('The retried call succeeds with the wider token')}`)
     detail('tools/call', `deploy → ${text}`)
     steppedUp = forbidden !== undefined && !deployed.isError && text.startsWith('deployed')
