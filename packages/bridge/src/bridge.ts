@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import * as jose from 'jose'
-import type { ClientMetadata, Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider'
+import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider'
 import { BridgeError } from './errors.js'
 import { handleCallback, handleInteraction, type InteractionContext } from './interactions.js'
 import { createOidcAdapter, sha256 } from './oidc-adapter.js'
@@ -48,6 +48,8 @@ export interface Bridge {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
+/** oidc-provider's routes (its defaults) and the bridge's own pages. */
+const ROOT_ROUTES = ['/auth', '/token', '/reg', '/device', '/jwks', '/me', '/session', '/request', '/backchannel', '/interaction', '/callback', '/.well-known/openid-configuration']
 const REFRESH_SKEW = 30
 
 type OidcModule = typeof import('oidc-provider')
@@ -228,6 +230,8 @@ export function createBridge(options: BridgeOptions): Bridge {
         },
       }
       const provider = new ProviderClass(o.issuer, configuration)
+      // Behind a TLS-terminating proxy: https cookies and URLs from X-Forwarded-Proto / -Host.
+      if (o.trustProxy) provider.proxy = true
       provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => {
         console.error('[mcp-oauth/bridge] server_error:', err.name, err.message)
       })
@@ -245,7 +249,10 @@ export function createBridge(options: BridgeOptions): Bridge {
     if (pathname === WK_OAUTH + o.issuerPath || pathname === WK_OIDC + o.issuerPath) return WK_OIDC
     if (o.issuerPath && pathname !== o.issuerPath && !pathname.startsWith(`${o.issuerPath}/`)) return undefined
     const rel = pathname.slice(o.issuerPath.length) || '/'
-    return rel === WK_OAUTH ? WK_OIDC : rel
+    if (rel === WK_OAUTH) return WK_OIDC
+    // An issuer at the origin's root shares every path with the app: claim only the bridge's own routes.
+    if (!o.issuerPath && !ROOT_ROUTES.some((r) => rel === r || rel.startsWith(`${r}/`))) return undefined
+    return rel
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<void> {
@@ -320,4 +327,3 @@ export function createBridge(options: BridgeOptions): Bridge {
   }
 }
 
-export type { ClientMetadata }

@@ -56,6 +56,11 @@ export interface BridgeOptions {
   deviceFlow?: boolean
   /** The service name on the bridge's pages. Default 'MCP server'. */
   title?: string
+  /**
+   * Loosening: behind a proxy that terminates TLS, read `X-Forwarded-Proto` / `X-Forwarded-Host` (oidc-provider's
+   * `proxy` mode) so cookies are `Secure` and URLs https. Only behind a proxy that sets and overwrites them. Default false.
+   */
+  trustProxy?: boolean
 }
 
 export interface ResolvedOptions {
@@ -80,6 +85,7 @@ export interface ResolvedOptions {
   deviceFlow: boolean
   title: string
   callbackUrl: string
+  trustProxy: boolean
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
@@ -177,7 +183,7 @@ export function resolveOptions(options: BridgeOptions): ResolvedOptions {
     const o = url(`clientIdMetadataDocuments.hostMap.${host}`, origin, "'http://127.0.0.1:8123'")
     hostMap.set(host.toLowerCase(), o.origin)
   }
-  for (const name of ['registration', 'deviceFlow'] as const) {
+  for (const name of ['registration', 'deviceFlow', 'trustProxy'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new BridgeConfigError(name, `must be true or false; got ${JSON.stringify(options[name])}`)
   }
 
@@ -202,5 +208,6 @@ export function resolveOptions(options: BridgeOptions): ResolvedOptions {
     deviceFlow: options.deviceFlow ?? true,
     title: typeof options.title === 'string' && options.title ? options.title : 'MCP server',
     callbackUrl: `${issuer}/callback`,
+    trustProxy: options.trustProxy ?? false,
   }
 }
