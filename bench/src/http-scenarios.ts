@@ -21,8 +21,8 @@ export interface HttpMeasurement extends LoadResult {
 }
 
 export type Load =
-  /** Fixed time with one repeated token (or none). */
-  | { type: 'duration'; seconds: number; tokens: TokenSource }
+  /** Fixed time with one repeated token (or none); `request` replaces the default request. */
+  | { type: 'duration'; seconds: number; tokens: TokenSource; request?: { body: string; headers: Record<string, string> } }
   /** Each token of `measure` once, after each token of `warmup` once. */
   | { type: 'pool'; warmup: readonly string[]; measure: readonly string[] }
 
@@ -32,14 +32,14 @@ export const DISTURBED = 0.15
 export async function measureHttp(spec: ServerSpec, work: Load): Promise<HttpMeasurement> {
   const run = await withServer(spec, async (server) => {
     if (work.type === 'duration') {
-      await load({ port: server.port, tokens: work.tokens, duration: 1 })
+      await load({ port: server.port, tokens: work.tokens, duration: 1, ...(work.request ? { request: work.request } : {}) })
     } else {
       await load({ port: server.port, tokens: { type: 'pool', tokens: work.warmup }, amount: work.warmup.length - 2 * CONNECTIONS })
     }
     await server.mark()
     const meter = new InterferenceMeter()
     const result = work.type === 'duration'
-      ? await load({ port: server.port, tokens: work.tokens, duration: work.seconds })
+      ? await load({ port: server.port, tokens: work.tokens, duration: work.seconds, ...(work.request ? { request: work.request } : {}) })
       // A little short of the pool, so no connection's first request wraps round to an already used token.
       : await load({ port: server.port, tokens: { type: 'pool', tokens: work.measure }, amount: work.measure.length - 2 * CONNECTIONS })
     return { result, interference: meter.stop() }

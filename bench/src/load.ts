@@ -29,6 +29,8 @@ export interface LoadOptions {
   duration?: number
   /** Exact number of requests (for pools: each token once). */
   amount?: number
+  /** Another request than the default 2025-11-25 `tools/list`: its JSON body and extra headers (e.g. the MCP 2026-07-28 ones). */
+  request?: { body: string; headers: Record<string, string> }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -38,13 +40,14 @@ function percentile(sorted: Float64Array, p: number): number {
 
 export async function load(opts: LoadOptions): Promise<LoadResult> {
   const src = opts.tokens
-  const headers = src.type === 'repeated' ? { ...BASE_HEADERS, authorization: `Bearer ${src.token}` } : BASE_HEADERS
+  const base = opts.request ? { ...BASE_HEADERS, ...opts.request.headers } : BASE_HEADERS
+  const headers = src.type === 'repeated' ? { ...base, authorization: `Bearer ${src.token}` } : base
   let next = 0
   const requests = src.type === 'pool'
     ? [{
         setupRequest: (req: autocannon.Request) => {
           const token = src.tokens[next++ % src.tokens.length]!
-          req.headers = { ...BASE_HEADERS, authorization: `Bearer ${token}` }
+          req.headers = { ...base, authorization: `Bearer ${token}` }
           return req
         },
       }]
@@ -57,7 +60,7 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     url: `http://127.0.0.1:${opts.port}/mcp`,
     method: 'POST',
     headers,
-    body: BODY,
+    body: opts.request?.body ?? BODY,
     connections: CONNECTIONS,
     ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.duration ?? 4 }),
     ...(requests ? { requests } : {}),
