@@ -252,6 +252,14 @@ describe.each(allHosts)('$label', ({ label, host }) => {
       expect(reached(res)).toBe(true)
     })
 
+    it('a session is never authentication: naming a bound session without a token is a 401', async () => {
+      const res = await post('session without token', undefined, {
+        headers: { 'content-type': 'application/json', 'mcp-session-id': 'sess-alice', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      })
+      expect(res.status).toBe(401)
+    })
+
     it('GET and DELETE are 2025-11-25 session operations whatever the version header says: the binding holds', async () => {
       await app.auth.bindSession('sess-alice-2', await app.auth.verifyAccessToken(narrow))
       for (const method of ['GET', 'DELETE']) {

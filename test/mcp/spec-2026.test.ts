@@ -84,6 +84,17 @@ describe('step-up challenge per revision (SEP-2350)', () => {
   })
 })
 
+describe('browser clients (CORS)', () => {
+  it('the preflight of the MCP endpoint allows the 2026-07-28 request headers Mcp-Method and Mcp-Name', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const res = await auth.fetch(() => new Response('never'))(new Request(RESOURCE, {
+      method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-method, mcp-name' },
+    }))
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-headers')).toMatch(/Mcp-Method, Mcp-Name/)
+  })
+})
+
 describe('scope hierarchies (servers MUST account for a broader scope implying narrower ones)', () => {
   it('impliedScopes: mcp:admin implies mcp:tools (chains followed) for requiredScopes, per-tool rules and 2026-07-28 requests', async () => {
     const auth = createMcpAuth({
