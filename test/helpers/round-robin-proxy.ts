@@ -26,6 +26,8 @@ export interface RoundRobinProxy {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string
   readonly log: ProxyLogEntry[]
+  /** Pin requests to a backend by name (undefined: round robin), e.g. to register on A and authorize on B. */
+  route: ((method: string, path: string) => string | undefined) | undefined
   close(): Promise<void>
 }
 
@@ -40,7 +42,8 @@ export async function startRoundRobinProxy(backends: readonly Backend[]): Promis
   const log: ProxyLogEntry[] = []
 
   function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, attempt: number): void {
-    const backend = backends[next++ % backends.length]!
+    const pinned = proxy.route?.(req.method ?? 'GET', new URL(req.url ?? '/', 'http://proxy.invalid').pathname)
+    const backend = (pinned !== undefined && attempt === 1 ? backends.find((b) => b.name === pinned) : undefined) ?? backends[next++ % backends.length]!
     const target = new URL(req.url ?? '/', backend.origin)
     const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
       const header = req.headers['mcp-session-id']
@@ -61,12 +64,14 @@ export async function startRoundRobinProxy(backends: readonly Backend[]): Promis
     readBody(req).then((body) => forward(req, res, body, 1), () => res.destroy())
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
+  const proxy: RoundRobinProxy = {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
+    route: undefined,
     async close() {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+  return proxy
 }
