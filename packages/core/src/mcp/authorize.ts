@@ -117,19 +117,13 @@ export class Authorizer {
    * The body check, once the token is good: the headers must agree with the body (400 `-32020` otherwise),
    * and when the policy decided from the headers, the body is judged again on its own — a 2025-11-25 batch
    * message by message — so it never runs with fewer scopes than it needs. Returns the body's era and the
-   * requests it holds (for `tools/list` filtering).
+   * requests it holds (for `tools/list` filtering). Synchronous: a policy with `check` never decides from headers.
    */
-  async checkBody(plan: RequestPlan, body: unknown, info: AuthInfo, scopes: readonly string[] | undefined): Promise<{ modern: boolean; requests: readonly PolicyRequest[] }> {
+  checkBody(plan: RequestPlan, body: unknown, info: AuthInfo, scopes: readonly string[] | undefined): { modern: boolean; requests: readonly PolicyRequest[] } {
     const modern = crossCheckBody(plan.headers, body)
     if (plan.decidedBy !== 'headers') return { modern, requests: plan.requests }
     const requests = jsonRpcRequests(body)
-    let needs = this.staticNeeds(requests, scopes)
-    if (this.hasCheck(requests)) {
-      const decided = await this.decide(requests, info, needs, modern)
-      if (decided.denied) throw decided.denied
-      needs = decided.needs
-    }
-    checkScopes(info, needs, modern, this.policy)
+    checkScopes(info, this.staticNeeds(requests, scopes), modern, this.policy)
     return { modern, requests }
   }
 }

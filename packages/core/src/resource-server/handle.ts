@@ -95,7 +95,7 @@ export function createHandle(s: Stages): {
       checkScopes(info, needs, modern, s.authorizer.policy)
       let requests = plan.requests
       const hasBody = body !== undefined
-      if (hasBody) ({ modern, requests } = await s.authorizer.checkBody(plan, body, info, opts?.scopes))
+      if (hasBody) ({ modern, requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
       // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
       const sessionId = sessionIdOf(request)
       const mustRead = !hasBody && opts?.bodyPending === true && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
@@ -116,7 +116,8 @@ export function createHandle(s: Stages): {
         decidedBy: plan.decidedBy,
         needsBody: mustRead,
       }
-      if (mustRead || !hasBody) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
+      // Kept for checkBody only when the host said it may still bring the body.
+      if (!hasBody && opts?.bodyPending === true) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
       return outcome
     } catch (err) {
       return refused(err, needs.length > 0 ? { scopes: needs } : undefined)
@@ -130,7 +131,7 @@ export function createHandle(s: Stages): {
     pending.delete(outcome)
     if (body === BODY_TOO_LARGE) return { type: 'respond', response: TOO_LARGE }
     try {
-      const checked = await s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
+      const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
       if (state.sessionPending && !checked.modern && s.sessions.store) await s.sessions.check(outcome.sessionId!, outcome.auth)
       return {
         ...outcome,
