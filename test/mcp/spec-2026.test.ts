@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import express from 'express'
 import { createMcpHandler, fromJsonSchema, McpServer } from '@modelcontextprotocol/server'
 import { toNodeHandler } from '@modelcontextprotocol/node'
-import { createMcpAuth, McpAuthConfigError, type McpAuthEvent } from '@mcp-oauth/core'
+import { createMcpAuth, decodeHeaderValue, isModernVersion, McpAuthConfigError, type McpAuthEvent } from '@mcp-oauth/core'
 import { mcpAuth } from '@mcp-oauth/express'
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js'
 import { send } from '../adapters/http-client.js'
@@ -81,6 +81,28 @@ describe('step-up challenge per revision (SEP-2350)', () => {
     const legacy = await app(post(call, { 'mcp-protocol-version': '2025-11-25' }, token))
     expect(legacy.status).toBe(403)
     expect(legacy.headers.get('www-authenticate')).toMatch(/scope="mcp:tools profile mcp:admin"(?:,|$)/)
+  })
+})
+
+describe('SEP-2243 value encoding', () => {
+  it.each([
+    ['us-west1', 'us-west1'],
+    ['=?base64?SGVsbG8sIOS4lueVjA==?=', 'Hello, 世界'],
+    ['=?base64?IHBhZGRlZCA=?=', ' padded '],
+    ['=?base64?bGluZTEKbGluZTI=?=', 'line1\nline2'],
+    ['=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=', '=?base64?literal?='],
+    ['  echo\t', 'echo'],
+  ])('the spec\'s example %j decodes to %j', (header, value) => {
+    expect(decodeHeaderValue(header)).toBe(value)
+  })
+
+  it.each([['=?base64?SGVsbG8?='], ['=?base64?@@@@?='], ['=?base64?/w==?='], ['caf\u00e9'], ['a\u0000b'], ['']])('%j is malformed', (header) => {
+    expect(decodeHeaderValue(header)).toBeUndefined()
+  })
+
+  it('2026-07-28 and later revisions are the stateless era; older and malformed versions are not', () => {
+    expect(['2026-07-28', '2027-01-01'].map(isModernVersion)).toEqual([true, true])
+    expect(['2025-11-25', '2026-7-28', '2026-07-28x', undefined].map(isModernVersion)).toEqual([false, false, false, false])
   })
 })
 
