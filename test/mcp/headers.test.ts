@@ -137,6 +137,12 @@ describe.each(allHosts)('$label', ({ label, host }) => {
     })
   })
 
+  it.runIf(label !== 'express4' && label !== 'express5')('a refusal decided from the headers reads no body: 5 MB still get the 403, not the 413 of a read body', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'deploy', arguments: { pad: 'x'.repeat(5 * 1024 * 1024) }, _meta: META } })
+    const res = await send(app.url, 'POST', '/mcp', { ...modern('tools/call', { name: 'deploy' }).headers, authorization: `Bearer ${narrow}` }, big)
+    expect(res.status).toBe(403)
+  })
+
   describe('headers that disagree with the body → 400 -32020, and nothing runs', () => {
     it('Mcp-Name names a harmless tool, the body calls deploy', async () => {
       expectMismatch(await post('name mismatch', narrow, modern('tools/call', { name: 'deploy', arguments: {} }, { 'mcp-name': 'echo' })))
