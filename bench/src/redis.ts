@@ -1,11 +1,24 @@
 /**
- * `pnpm --filter @mcp-oauth/bench redis`: what shared state on Redis costs. The core alone (no HTTP, so the
- * number is the store's, not the framework's): `handle()` of a request that names a session, with the binding
- * in memory and on a real redis-server on loopback, one at a time (latency) and 64 at a time (throughput);
- * then the Redis memory a session binding takes (MEMORY USAGE and the used_memory growth over 10,000 of them).
- * Each figure is the best of several rounds.
+ * `pnpm --filter @mcp-oauth/bench redis`: what shared state on Redis costs, on a real redis-server on loopback.
+ *
+ *   1. The core alone (no HTTP, so the number is the store's, not the framework's): `handle()` of a request that
+ *      names a session, binding in memory vs on Redis, one at a time (latency) and 64 at a time (throughput).
+ *   2. The Redis memory a session binding takes (MEMORY USAGE, and used_memory growth over 10,000 of them).
+ *   3. The bridge with MemoryBridgeStore vs RedisStore: refresh grants (a token issuance: rotation, a new JWT)
+ *      and authorization code + token exchange with the session and consent remembered, one at a time and
+ *      8 at a time; then the Redis memory one sign-in leaves, by kind.
+ * Each core figure is the best of several rounds; the bridge figures are one run each, memory and Redis
+ * interleaved. Note the load average printed with them: the machine is shared.
  */
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { loadavg } from 'node:os'
 import { createMcpAuth, requestLikeFromNode, type McpAuth } from '@mcp-oauth/core'
+import { createBridge, MemoryBridgeStore, type BridgeStore } from '@mcp-oauth/bridge'
+import { startDevIdp } from '@mcp-oauth/dev-idp'
+import { browse, Jar } from '@mcp-oauth/example-bridge/browser'
+import { devBridgeClient, devUpstream } from '@mcp-oauth/example-bridge/dev-upstream'
 import { RedisStore } from '@mcp-oauth/redis'
 import { replyValue, startRedisServer } from '../../test/helpers/redis-server.js'
 import { startLocalIssuer } from './issuer.js'
@@ -114,6 +127,110 @@ const usage = Number(replyValue(await redis.command('MEMORY', 'USAGE', oneKey)))
 console.log('')
 console.log(`Session binding on Redis: MEMORY USAGE of one key ${usage} B; used_memory grew ${Math.round((after - before) / SIZING)} B per binding over ${SIZING.toLocaleString('en-US')} (issuer ${local.issuer.length} chars, subject and client id as the bench issuer mints them).`)
 
+// ---- the bridge: memory vs Redis -------------------------------------------------------------------------------
+const BRIDGE_OPS = Number(process.env.BRIDGE_OPS ?? 200)
+const REDIRECT = 'http://127.0.0.1:8090/callback'
+
+async function bridgeWith(bridgeStore: BridgeStore) {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const secret = randomBytes(24).toString('base64url')
+  const idp = await startDevIdp({ clients: [devBridgeClient(`${origin}/oauth/callback`, secret, false)] })
+  const bridge = createBridge({ issuer: `${origin}/oauth`, resource: RESOURCE, scopes: ['mcp:tools'], upstream: devUpstream(idp.issuer, secret, false), store: bridgeStore })
+  server.on('request', bridge.handler)
+  await bridge.ready()
+  const as = (await (await fetch(`${origin}/.well-known/oauth-authorization-server/oauth`)).json()) as Record<string, string>
+  const reg = (await (await fetch(as['registration_endpoint']!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }) })).json()) as { client_id: string }
+  const form = async (body: Record<string, string>) => {
+    const res = await fetch(as['token_endpoint']!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) })
+    const json = (await res.json()) as Record<string, string>
+    if (res.status !== 200) throw new Error(`token endpoint: ${res.status} ${json['error']}`)
+    return json
+  }
+  const codeFlow = async (jar: Jar) => {
+    const verifier = randomBytes(32).toString('base64url')
+    const url = new URL(as['authorization_endpoint']!)
+    for (const [k, v] of Object.entries({ client_id: reg.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'mcp:tools', state: randomBytes(8).toString('hex'), code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', resource: RESOURCE })) url.searchParams.set(k, v)
+    const r = await browse(url, { origins: [origin, idp.url], jar })
+    if (r.kind !== 'redirect') throw new Error(`sign-in ended at ${r.kind}`)
+    return form({ grant_type: 'authorization_code', code: r.url.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, client_id: reg.client_id, resource: RESOURCE })
+  }
+  return {
+    clientId: reg.client_id, form, codeFlow,
+    async close() {
+      server.closeAllConnections()
+      server.close()
+      await idp.close()
+    },
+  }
+}
+
+/** ms per operation one at a time, and operations per second `parallel` at a time, over `total` operations. */
+async function timed(parallel: number, total: number, task: (lane: number) => Promise<unknown>): Promise<{ ms: number; perSecond: number }> {
+  let left = total
+  const start = performance.now()
+  await Promise.all(Array.from({ length: parallel }, async (_, lane) => {
+    while (left-- > 0) await task(lane)
+  }))
+  const elapsed = performance.now() - start
+  return { ms: (elapsed * parallel) / total, perSecond: (total * 1000) / elapsed }
+}
+
+const bridgeRows: Array<[string, string, number, number, number]> = []
+const redisBridgeStore = new RedisStore({ url: redis.url, prefix: 'mcp-oauth:v1:bench:' })
+await redisBridgeStore.ready()
+for (const [label, bridgeStore] of [['MemoryBridgeStore', new MemoryBridgeStore()], ['RedisStore', redisBridgeStore]] as const) {
+  const b = await bridgeWith(bridgeStore)
+  const jars = await Promise.all(Array.from({ length: 8 }, async () => {
+    const jar = new Jar()
+    await b.codeFlow(jar)
+    return jar
+  }))
+  const chains = await Promise.all(jars.map(async (jar) => (await b.codeFlow(jar))['refresh_token']!))
+  const refresh = async (lane: number) => {
+    const json = await b.form({ grant_type: 'refresh_token', refresh_token: chains[lane]!, client_id: b.clientId })
+    chains[lane] = json['refresh_token']!
+  }
+  const r1 = await timed(1, BRIDGE_OPS, refresh)
+  const r8 = await timed(8, BRIDGE_OPS, refresh)
+  bridgeRows.push(['refresh grant (rotation + a new JWT)', label, r1.ms, r8.perSecond, loadavg()[0]!])
+  const c1 = await timed(1, BRIDGE_OPS / 2, (lane) => b.codeFlow(jars[lane]!))
+  const c8 = await timed(8, BRIDGE_OPS / 2, (lane) => b.codeFlow(jars[lane]!))
+  bridgeRows.push(['authorize → code → token (session, consent remembered)', label, c1.ms, c8.perSecond, loadavg()[0]!])
+  await b.close()
+}
+console.log('')
+console.log('| bridge operation | store | ms, one at a time | per second, 8 at a time | load average (2 cores) |')
+console.log('|:--|:--|--:|--:|--:|')
+for (const [op, label, ms, ps, load] of bridgeRows) console.log(`| ${op} | ${label} | ${ms.toFixed(2)} | ${Math.round(ps)} | ${load.toFixed(1)} |`)
+
+// ---- Redis memory of one sign-in, by kind ------------------------------------------------------------------
+await redis.command('FLUSHALL')
+const sized = await bridgeWith(redisBridgeStore)
+await sized.codeFlow(new Jar())
+const keys = [...(await redis.command('KEYS', 'mcp-oauth:v1:bench:*')).matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((m) => m[1]!)
+const byKind = new Map<string, { count: number; bytes: number }>()
+for (const key of keys) {
+  const kind = key.slice('mcp-oauth:v1:bench:'.length, key.lastIndexOf(':'))
+  const bytes = Number(replyValue(await redis.command('MEMORY', 'USAGE', key)))
+  const entry = byKind.get(kind) ?? { count: 0, bytes: 0 }
+  entry.count++
+  entry.bytes += bytes
+  byKind.set(kind, entry)
+}
+await sized.close()
+console.log('')
+console.log('| Redis keys after one bridge sign-in (DCR client, consent, upstream login, code, token exchange) | keys | bytes (MEMORY USAGE) |')
+console.log('|:--|--:|--:|')
+let total = 0
+for (const [kind, { count, bytes }] of [...byKind].sort()) {
+  total += bytes
+  console.log(`| ${kind} | ${count} | ${bytes} |`)
+}
+console.log(`| **total** | ${keys.length} | ${total} |`)
+
+await redisBridgeStore.close()
 await store.close()
 await redis.close()
 await local.close?.()
