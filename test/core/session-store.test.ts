@@ -177,3 +177,30 @@ describe('a store that cannot answer', () => {
     expect(store.gets).toBe(0)
   })
 })
+
+describe('a store that cannot answer, on a node:http host that reads the body itself', () => {
+  it('an initialize whose body is read after the headers passed gets 503 too', async () => {
+    const { createServer } = await import('node:http')
+    const { withMcpAuth } = await import('@mcp-oauth/node')
+    const store = new DownStore(new StoreUnavailableError('down', { retryAfter: 4 }))
+    let reached = false
+    const server = createServer(withMcpAuth({ resource: RESOURCE, issuer: idp.issuer, sessionBinding: { store }, policy: { tools: {} } }, (_req, res) => {
+      reached = true
+      res.writeHead(200).end('{}')
+    }))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      const res = await fetch(`http://127.0.0.1:${port}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await bearer('alice')}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(initialize),
+      })
+      expect(res.status).toBe(503)
+      expect(res.headers.get('retry-after')).toBe('4')
+      expect(reached).toBe(false)
+    } finally {
+      server.close()
+    }
+  })
+})
