@@ -204,3 +204,34 @@ describe('a store that cannot answer, on a node:http host that reads the body it
     }
   })
 })
+
+describe('a store that cannot answer, on Fastify (decided in onRequest, the body confirmed in preHandler)', () => {
+  it('an initialize gets 503 before the route runs', async () => {
+    const Fastify = (await import('fastify')).default
+    const mcpAuth = (await import('@mcp-oauth/fastify')).default
+    const store = new DownStore(new StoreUnavailableError('down', { retryAfter: 5 }))
+    const app = Fastify()
+    await app.register(mcpAuth, { resource: RESOURCE, issuer: idp.issuer, sessionBinding: { store } })
+    let reached = false
+    app.post('/mcp', async () => {
+      reached = true
+      return {}
+    })
+    try {
+      const res = await app.inject({
+        method: 'POST', url: '/mcp', payload: initialize,
+        headers: { authorization: `Bearer ${await bearer('alice')}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      })
+      expect(res.statusCode).toBe(503)
+      expect(res.headers['retry-after']).toBe('5')
+      expect(reached).toBe(false)
+      const call = await app.inject({
+        method: 'POST', url: '/mcp', payload: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        headers: { authorization: `Bearer ${await bearer('alice')}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      })
+      expect(call.statusCode).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+})

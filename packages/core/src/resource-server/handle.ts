@@ -133,6 +133,9 @@ export function createHandle(s: Stages): {
     try {
       const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
       if (state.sessionPending && !checked.modern && s.sessions.store) await s.sessions.check(outcome.sessionId!, outcome.auth)
+      // Fastify decides in onRequest and brings the body here: an initialize on a shared store is probed now.
+      const probe = outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
+      if (probe) await probe
       return {
         ...outcome,
         requests: checked.requests,
