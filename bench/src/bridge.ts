@@ -15,9 +15,10 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createBridge, oidc } from '@mcp-oauth/bridge'
+import { createBridge } from '@mcp-oauth/bridge'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { browse, Jar } from '@mcp-oauth/example-bridge/browser'
+import { devBridgeClient, devUpstream } from '@mcp-oauth/example-bridge/dev-upstream'
 import { createHash, randomBytes } from 'node:crypto'
 import { better, measureHttp, type HttpMeasurement } from './http-scenarios.js'
 import { CONNECTIONS } from './load.js'
@@ -38,10 +39,8 @@ const server = createServer()
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 const secret = randomBytes(24).toString('base64url')
-const idp = await startDevIdp({
-  clients: [{ client_id: 'mcp-bridge', client_secret: secret, redirect_uris: [`${origin}/oauth/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
-})
-const bridge = createBridge({ issuer: `${origin}/oauth`, resource: RESOURCE, scopes: ['mcp:tools'], upstream: oidc({ issuer: idp.issuer, clientId: 'mcp-bridge', clientSecret: secret }) })
+const idp = await startDevIdp({ clients: [devBridgeClient(`${origin}/oauth/callback`, secret, false)] })
+const bridge = createBridge({ issuer: `${origin}/oauth`, resource: RESOURCE, scopes: ['mcp:tools'], upstream: devUpstream(idp.issuer, secret, false) })
 server.on('request', bridge.handler)
 await bridge.ready()
 const as = (await (await fetch(`${origin}/.well-known/oauth-authorization-server/oauth`)).json()) as Record<string, string>
@@ -67,6 +66,8 @@ async function codeFlow(jar: Jar): Promise<Record<string, string>> {
 }
 
 interface Rate {
+  /** CPU of this process per operation, ms (bridge + client side; with the dev IdP for full sign-ins). */
+  cpuMs: number
   count: number
   seconds: number
   perSecond: number
@@ -75,23 +76,25 @@ interface Rate {
 }
 
 /** Run `task` `total` times, `CONCURRENCY` at a time (or for `seconds`), timing each. */
-async function rate(task: () => Promise<unknown>, limit: { total?: number; seconds?: number }): Promise<Rate> {
+async function rate(task: (worker: number) => Promise<unknown>, limit: { total?: number; seconds?: number }): Promise<Rate> {
   const times: number[] = []
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const deadline = limit.seconds === undefined ? Infinity : started + limit.seconds * 1000
   let issued = 0
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, worker) => {
     while ((limit.total === undefined || issued < limit.total) && performance.now() < deadline) {
       issued++
       const t = performance.now()
-      await task()
+      await task(worker)
       times.push(performance.now() - t)
     }
   }))
   const seconds = (performance.now() - started) / 1000
   times.sort((a, b) => a - b)
   const at = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN
-  return { count: times.length, seconds, perSecond: times.length / seconds, p50: at(0.5), p99: at(0.99) }
+  const used = process.cpuUsage(cpu)
+  return { cpuMs: (used.user + used.system) / 1000 / times.length, count: times.length, seconds, perSecond: times.length / seconds, p50: at(0.5), p99: at(0.99) }
 }
 
 const results: Array<[string, Rate]> = []
@@ -108,18 +111,14 @@ try {
   results.push(['full sign-in: consent page + upstream login + code + token exchange', await rate(() => codeFlow(new Jar()), { total: SIGNINS })])
 
   progress(`code issuances with the session and consent remembered: ${CODES}`)
-  let next = 0
-  results.push(['authorization code + token exchange (session and consent remembered)', await rate(() => codeFlow(sessions[next++ % sessions.length]!), { total: CODES })])
+  results.push(['authorization code + token exchange (session and consent remembered)', await rate((worker) => codeFlow(sessions[worker]!), { total: CODES })])
 
   progress(`refresh grants for ${SECONDS} s`)
   const chains = await Promise.all(sessions.map(async (jar) => (await codeFlow(jar))['refresh_token']!))
-  let chain = 0
-  results.push(['refresh grant (rotation: a new refresh token each time)', await rate(async () => {
-    const i = chain++ % chains.length
-    const rt = chains[i]!
-    chains[i] = '' // one request per chain at a time: a rotated token must not be replayed
-    const json = await form({ grant_type: 'refresh_token', refresh_token: rt, client_id: clientId })
-    chains[i] = json['refresh_token']!
+  // One chain per worker: a rotated refresh token is never presented twice.
+  results.push(['refresh grant (rotation: a new refresh token each time)', await rate(async (worker) => {
+    const json = await form({ grant_type: 'refresh_token', refresh_token: chains[worker]!, client_id: clientId })
+    chains[worker] = json['refresh_token']!
   }, { seconds: SECONDS })])
 
   progress(`minting ${POOL} bridge access tokens (refresh grants) and ${POOL} dev-IdP tokens`)
@@ -147,7 +146,7 @@ try {
   const out: string[] = []
   out.push(`Machine: ${m.model} × ${m.cpus}, Node ${process.version}; bridge, dev IdP (upstream) and load in one process, ${CONCURRENCY} concurrent clients; other processes took ${busy === undefined ? '?' : `${Math.round(busy * 100)} %`} of a core during the run.`)
   out.push('')
-  out.push(table(['bridge operation', 'count', 'per second', 'p50 ms', 'p99 ms'], results.map(([name, r]) => [name, int(r.count), fixed(r.perSecond, 0), fixed(r.p50, 1), fixed(r.p99, 1)])))
+  out.push(table(['bridge operation', 'count', 'per second', 'p50 ms', 'p99 ms', 'CPU ms / op'], results.map(([name, r]) => [name, int(r.count), fixed(r.perSecond, 0), fixed(r.p50, 1), fixed(r.p99, 1), fixed(r.cpuMs, 1)])))
   out.push('')
   const row = (label: string, id: string) => {
     const r = verify.get(id)!

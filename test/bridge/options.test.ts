@@ -29,7 +29,7 @@ describe('createBridge options', () => {
 
   it.each([
     ['issuer', { issuer: 'http://mcp.example.com/oauth' }, /https/],
-    ['issuer', { issuer: 'https://mcp.example.com/oauth#x' }, /without query or fragment/],
+    ['issuer', { issuer: 'https://mcp.example.com/oauth#x' }, /without query, credentials or fragment/],
     ['issuer', { issuer: 'not a url' }, /absolute URL/],
     ['resource', { resource: [] }, /canonical URI/],
     ['resource', { resource: 'https://MCP.example.com/mcp' }, /write "https:\/\/mcp\.example\.com\/mcp"/],
@@ -82,7 +82,7 @@ describe('presets', () => {
     ['upstream.userPoolId', () => cognito({ ...creds, region: 'eu-west-1', userPoolId: 'my-pool' }), /not its name or ARN/],
     ['upstream.userPoolId', () => cognito({ ...creds, region: 'eu-west-1', userPoolId: 'us-east-1_AbC' }), /write region: 'us-east-1'/],
     ['upstream.issuer', () => oidc({ ...creds, issuer: 'http://idp.example.com' }), /https/],
-    ['upstream.tokenEndpoint', () => oauth2({ ...creds, authorizationEndpoint: 'https://a.example/auth', tokenEndpoint: 'nope', userinfoEndpoint: 'https://a.example/me' }), /absolute https URL/],
+    ['upstream.tokenEndpoint', () => oauth2({ ...creds, authorizationEndpoint: 'https://a.example/auth', tokenEndpoint: 'nope', userinfoEndpoint: 'https://a.example/me' }), /absolute URL/],
     ['upstream.pkce', () => oauth2({ ...creds, authorizationEndpoint: 'https://a.example/auth', tokenEndpoint: 'https://a.example/token', userinfoEndpoint: 'https://a.example/me', pkce: 'auto' as never }), /true .* or false/],
     ['upstream.scopes', () => google({ ...creds, scopes: 'openid email' as never }), /array of scope strings/],
   ] as Array<[string, () => unknown, RegExp]>)('%s', (option, fn, message) => {

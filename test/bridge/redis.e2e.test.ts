@@ -8,10 +8,11 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportJWK, generateKeyPair } from 'jose'
-import { createBridge, oidc, type Bridge, type BridgeStore } from '@mcp-oauth/bridge'
+import { createBridge, type Bridge, type BridgeStore } from '@mcp-oauth/bridge'
 import { RedisStore } from '@mcp-oauth/redis'
 import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { createApp } from '@mcp-oauth/example-bridge'
+import { devBridgeClient, devUpstream } from '@mcp-oauth/example-bridge/dev-upstream'
 import { connectWithOAuth } from '@mcp-oauth/demo/flow'
 import { browse } from '../helpers/browser.js'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'
@@ -30,12 +31,12 @@ beforeAll(async () => {
   proxy = await startRoundRobinProxy(backends)
   const issuer = `${proxy.origin}/oauth`
   const resource = `${proxy.origin}/mcp`
-  idp = await startDevIdp({ clients: [{ client_id: 'mcp-bridge', client_secret: SECRET, redirect_uris: [`${issuer}/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }] })
+  idp = await startDevIdp({ clients: [devBridgeClient(`${issuer}/callback`, SECRET, false)] })
   const { privateKey } = await generateKeyPair('ES256', { extractable: true })
   // Every instance shares the keys: tokens, sealed upstream tokens and cookies of one are valid at the other.
   const shared = {
     issuer, resource, scopes: ['mcp:tools'],
-    upstream: oidc({ issuer: idp.issuer, clientId: 'mcp-bridge', clientSecret: SECRET }),
+    upstream: devUpstream(idp.issuer, SECRET, false),
     signingKeys: [{ ...(await exportJWK(privateKey)), kid: 'shared-1', alg: 'ES256', use: 'sig' }],
     encryptionKeys: [Buffer.alloc(32, 7).toString('base64url')],
     cookieKeys: [Buffer.alloc(32, 9).toString('base64url')],

@@ -6,7 +6,8 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from '@mcp-oauth/example-bridge'
-import { createBridge, oidc, oauth2, MemoryBridgeStore, type Bridge, type BridgeOptions, type UpstreamConfig } from '@mcp-oauth/bridge'
+import { DEV_BRIDGE_CLIENT_ID, devBridgeClient, devUpstream } from '@mcp-oauth/example-bridge/dev-upstream'
+import { createBridge, MemoryBridgeStore, type Bridge, type BridgeOptions, type UpstreamConfig } from '@mcp-oauth/bridge'
 import { startDevIdp, type DevIdp, type DevIdpOptions } from '@mcp-oauth/dev-idp'
 
 export type UpstreamMode = 'oidc-pkce' | 'github-like'
@@ -31,7 +32,7 @@ export interface WorldOptions {
   upstream?: Partial<UpstreamConfig>
 }
 
-export const BRIDGE_CLIENT = { clientId: 'mcp-bridge', clientSecret: 'bridge-secret-for-tests-only-0123456789' }
+export const BRIDGE_CLIENT = { clientId: DEV_BRIDGE_CLIENT_ID, clientSecret: 'bridge-secret-for-tests-only-0123456789' }
 
 export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWorld> {
   const server = createServer()
@@ -54,33 +55,8 @@ export async function startBridgeWorld(options: WorldOptions): Promise<BridgeWor
   })
   await new Promise<void>((resolve) => cimd.listen(0, '127.0.0.1', resolve))
   const cimdOrigin = `http://127.0.0.1:${(cimd.address() as AddressInfo).port}`
-  const idp = await startDevIdp({
-    ...options.idp,
-    clients: [{
-      client_id: BRIDGE_CLIENT.clientId,
-      client_secret: BRIDGE_CLIENT.clientSecret,
-      client_name: 'the MCP bridge',
-      redirect_uris: [callbackUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: github ? 'client_secret_post' : 'client_secret_basic',
-    }],
-    ...(github ? { githubLike: true } : {}),
-  } as DevIdpOptions)
-  const upstream: UpstreamConfig = github
-    ? oauth2({
-        ...BRIDGE_CLIENT,
-        name: 'GitHub-like dev IdP',
-        authorizationEndpoint: `${idp.issuer}/auth`,
-        tokenEndpoint: `${idp.issuer}/token`,
-        userinfoEndpoint: `${idp.issuer}/me`,
-        issuer: idp.issuer,
-        scopes: ['openid', 'offline_access'],
-        pkce: false,
-        tokenEndpointAuthMethod: 'client_secret_post',
-        ...(options.upstream as Partial<Parameters<typeof oauth2>[0]>),
-      })
-    : oidc({ ...BRIDGE_CLIENT, issuer: idp.issuer, name: 'dev IdP', ...options.upstream })
+  const idp = await startDevIdp({ ...options.idp, clients: [devBridgeClient(callbackUrl, BRIDGE_CLIENT.clientSecret, github)], ...(github ? { githubLike: true } : {}) })
+  const upstream = devUpstream(idp.issuer, BRIDGE_CLIENT.clientSecret, github, options.upstream)
   const store = new MemoryBridgeStore()
   const bridge = createBridge({ issuer, resource: mcpUrl, scopes: ['mcp:tools', 'mcp:admin'], upstream, store, title: 'bridge e2e', clientIdMetadataDocuments: { hostMap: { 'client.bridge.test': cimdOrigin } }, ...options.bridge })
 

@@ -7,8 +7,9 @@
  * Register the printed callback URL as the OAuth app's "Authorization callback URL". Without GITHUB_CLIENT_ID, the
  * dev IdP plays a GitHub-like upstream on port 9000 (user demo / demo).
  */
-import { github, oauth2 } from '@mcp-oauth/bridge'
+import { github } from '@mcp-oauth/bridge'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
+import { devBridgeClient, devUpstream } from './dev-upstream.js'
 import { startBridgeExample } from './server.js'
 
 const port = Number(process.env.PORT ?? 3000)
@@ -22,8 +23,8 @@ if (id) {
   upstreamApi = 'https://api.github.com/user'
 } else {
   const secret = 'dev-bridge-secret-not-for-production'
-  const idp = await startDevIdp({ port: 9000, githubLike: true, clients: [{ client_id: 'mcp-bridge', client_secret: secret, redirect_uris: [callbackUrl], token_endpoint_auth_method: 'client_secret_post', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }] })
-  upstream = oauth2({ clientId: 'mcp-bridge', clientSecret: secret, name: 'GitHub-like dev IdP', authorizationEndpoint: `${idp.issuer}/auth`, tokenEndpoint: `${idp.issuer}/token`, userinfoEndpoint: `${idp.issuer}/me`, issuer: idp.issuer, scopes: ['openid', 'offline_access'], tokenEndpointAuthMethod: 'client_secret_post' })
+  const idp = await startDevIdp({ port: 9000, githubLike: true, clients: [devBridgeClient(callbackUrl, secret, true)] })
+  upstream = devUpstream(idp.issuer, secret, true)
   upstreamApi = `${idp.issuer}/me`
   console.log(`Upstream: GitHub-like dev IdP at ${idp.issuer} (user demo / demo)`)
 }

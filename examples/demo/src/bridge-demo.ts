@@ -9,26 +9,17 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeJwt } from 'jose'
-import { oauth2 } from '@mcp-oauth/bridge'
 import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { startBridgeExample, type BridgeExample } from '@mcp-oauth/example-bridge'
 import { browse } from '@mcp-oauth/example-bridge/browser'
+import { DEV_BRIDGE_CLIENT_ID, devBridgeClient, devUpstream } from '@mcp-oauth/example-bridge/dev-upstream'
 import { connectWithOAuth, type FlowExchange } from './flow.js'
+import { bold, details, green, json, say, step, yellow } from './print.js'
 
-const tty = process.stdout.isTTY
-const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
-const bold = paint(1)
-const dim = paint(2)
-const green = paint(32)
-const cyan = paint(36)
-const yellow = paint(33)
-const say = (text = '') => console.log(text)
-const step = (n: number, title: string) => say(`\n${bold(cyan(`Step ${n}`))} ${bold(title)}`)
-const detail = (label: string, value: string) => say(`  ${dim(label.padEnd(24))} ${value}`)
-const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `      ${l}`).join('\n')
+const detail = details(24)
 const short = (secret: string | null | undefined) => (secret ? `${secret.slice(0, 10)}… (not printed)` : '(none)')
 
-const BRIDGE_CLIENT = { clientId: 'mcp-bridge', clientSecret: 'demo-bridge-secret-not-for-production' }
+const BRIDGE_SECRET = 'demo-bridge-secret-not-for-production'
 const CIMD_URL = 'https://demo-client.mcp-oauth.dev/client.json'
 const REDIRECT = 'http://127.0.0.1:8090/callback'
 
@@ -52,14 +43,7 @@ async function start(): Promise<World> {
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const port = (probe.address() as AddressInfo).port
   await new Promise<void>((resolve) => probe.close(() => resolve()))
-  const idp = await startDevIdp({
-    githubLike: true,
-    clients: [{
-      client_id: BRIDGE_CLIENT.clientId, client_secret: BRIDGE_CLIENT.clientSecret, client_name: 'the MCP bridge',
-      redirect_uris: [`http://127.0.0.1:${port}/oauth/callback`], token_endpoint_auth_method: 'client_secret_post',
-      grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
-    }],
-  })
+  const idp = await startDevIdp({ githubLike: true, clients: [devBridgeClient(`http://127.0.0.1:${port}/oauth/callback`, BRIDGE_SECRET, true)] })
   const example = await startBridgeExample({
     port,
     upstreamApi: `${idp.issuer}/me`,
@@ -67,17 +51,7 @@ async function start(): Promise<World> {
       scopes: ['mcp:tools'],
       title: 'the demo MCP server',
       // Configured like github(): explicit endpoints, no PKCE, the secret posted, identity from the user-info API.
-      upstream: oauth2({
-        ...BRIDGE_CLIENT,
-        name: 'GitHub-like dev IdP',
-        authorizationEndpoint: `${idp.issuer}/auth`,
-        tokenEndpoint: `${idp.issuer}/token`,
-        userinfoEndpoint: `${idp.issuer}/me`,
-        issuer: idp.issuer,
-        scopes: ['openid', 'offline_access'],
-        pkce: false,
-        tokenEndpointAuthMethod: 'client_secret_post',
-      }),
+      upstream: devUpstream(idp.issuer, BRIDGE_SECRET, true),
       clientIdMetadataDocuments: { hostMap: { 'demo-client.mcp-oauth.dev': `http://127.0.0.1:${(cimd.address() as AddressInfo).port}` } },
     },
   })
@@ -96,7 +70,7 @@ async function start(): Promise<World> {
 function header(world: World): void {
   say(bold('mcp-oauth demo: an MCP server behind @mcp-oauth/bridge, with a GitHub-like upstream'))
   detail('upstream IdP', `${world.idp.issuer}  (dev IdP shaped like GitHub: no discovery, no DCR/CIMD, no PKCE; user "demo")`)
-  detail('bridge (its AS)', `${world.example.bridge.issuer}  (oidc-provider; one client upstream: ${BRIDGE_CLIENT.clientId})`)
+  detail('bridge (its AS)', `${world.example.bridge.issuer}  (oidc-provider; one client upstream: ${DEV_BRIDGE_CLIENT_ID})`)
   detail('upstream callback URL', world.example.bridge.callbackUrl)
   detail('MCP server', `${world.example.mcpUrl}  (Express + @mcp-oauth/express, issuer = the bridge)`)
 }

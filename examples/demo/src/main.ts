@@ -24,6 +24,7 @@ import { startExampleServer as startWebV2 } from '@mcp-oauth/example-web-v2'
 import { examplePolicy } from '@mcp-oauth/example-express/tools'
 import type { McpAuthEvent } from '@mcp-oauth/core'
 import { connectWithOAuth, type FlowExchange } from './flow.js'
+import { bold, cyan, details, green, json, say, step, yellow } from './print.js'
 import { connectWithOAuthV2 } from './flow-v2.js'
 
 const argv = process.argv.slice(2)
@@ -62,17 +63,7 @@ if (!specs.includes(spec)) {
 const modern = spec === '2026-07-28'
 /** What the server decided for the last authenticated request (its own event): the revision, and what the policy read. */
 let lastDecision: Extract<McpAuthEvent, { type: 'authenticated' }> | undefined
-const tty = process.stdout.isTTY
-const paint = (code: number) => (s: string) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s)
-const bold = paint(1)
-const dim = paint(2)
-const green = paint(32)
-const cyan = paint(36)
-const yellow = paint(33)
-
-const say = (text = '') => console.log(text)
-const step = (n: number, title: string) => say(`\n${bold(cyan(`Step ${n}`))} ${bold(title)}`)
-const detail = (label: string, value: string) => say(`  ${dim(label.padEnd(22))} ${value}`)
+const detail = details(22)
 /** The SEP-2243 request headers of an exchange, and what the policy read for it. */
 function headersOf(e: FlowExchange, withDecision: boolean): void {
   const h = e.mcpHeaders
@@ -81,7 +72,6 @@ function headersOf(e: FlowExchange, withDecision: boolean): void {
     detail('the server decided', `${lastDecision.revision === 'modern' ? 'MCP 2026-07-28 (stateless, no session binding)' : 'MCP 2025-11-25 (session bound to the user)'}; the policy read the ${lastDecision.policyFrom === 'headers' ? 'headers (then checked the body against them)' : lastDecision.policyFrom === 'body' ? 'JSON-RPC body' : 'nothing (no rule applies)'}`)
   }
 }
-const json = (value: unknown) => JSON.stringify(value, null, 2).split('\n').map((l) => `      ${l}`).join('\n')
 
 async function main(): Promise<void> {
   const idp = await startDevIdp({ port: serve ? 9000 : 0, ...(profile ? { issuerPath: profile.issuerPath } : {}) })

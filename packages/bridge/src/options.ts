@@ -91,15 +91,16 @@ export interface ResolvedOptions {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
-function url(option: string, value: unknown, example: string): URL {
+/** An absolute https URL (http only on loopback), without credentials or fragment (nor query, unless allowed). */
+export function httpsUrl(option: string, value: unknown, example: string, allowQuery = false): URL {
   let parsed: URL | undefined
   try {
     parsed = typeof value === 'string' ? new URL(value) : undefined
   } catch {
     parsed = undefined
   }
-  if (!parsed || parsed.hash || parsed.search || parsed.username || parsed.password) {
-    throw new BridgeConfigError(option, `must be an absolute URL without query or fragment, e.g. ${example}; got ${JSON.stringify(value)}`)
+  if (!parsed || parsed.hash || (parsed.search && !allowQuery) || parsed.username || parsed.password) {
+    throw new BridgeConfigError(option, `must be an absolute URL without ${allowQuery ? '' : 'query, '}credentials or fragment, e.g. ${example}; got ${JSON.stringify(value)}`)
   }
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname))) {
     throw new BridgeConfigError(option, `must use https (http only on loopback for development), e.g. ${example}; got ${JSON.stringify(value)}`)
@@ -124,7 +125,7 @@ export function resolveOptions(options: BridgeOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') {
     throw new BridgeConfigError('options', 'createBridge() needs { issuer, resource, scopes, upstream }')
   }
-  const issuerUrl = url('issuer', options.issuer, "'https://mcp.example.com/oauth'")
+  const issuerUrl = httpsUrl('issuer', options.issuer, "'https://mcp.example.com/oauth'")
   const issuer = issuerUrl.href.replace(/\/$/, '')
   if (issuer !== options.issuer.replace(/\/$/, '')) {
     throw new BridgeConfigError('issuer', `must be in canonical form: write ${JSON.stringify(issuer)}`)
@@ -135,7 +136,7 @@ export function resolveOptions(options: BridgeOptions): ResolvedOptions {
   if (resourceList.length === 0) throw new BridgeConfigError('resource', "give the MCP server's canonical URI, e.g. 'https://mcp.example.com/mcp'")
   const resources = resourceList.map((r, i) => {
     const option = Array.isArray(options.resource) ? `resource[${i}]` : 'resource'
-    const u = url(option, r, "'https://mcp.example.com/mcp'")
+    const u = httpsUrl(option, r, "'https://mcp.example.com/mcp'")
     if (r !== u.href && r !== u.href.replace(/\/$/, '')) throw new BridgeConfigError(option, `must be the canonical URI: write ${JSON.stringify(u.href.replace(/\/$/, '') || u.href)}`)
     return r
   })
@@ -180,7 +181,7 @@ export function resolveOptions(options: BridgeOptions): ResolvedOptions {
   }
   const hostMap = new Map<string, string>()
   for (const [host, origin] of Object.entries(options.clientIdMetadataDocuments?.hostMap ?? {})) {
-    const o = url(`clientIdMetadataDocuments.hostMap.${host}`, origin, "'http://127.0.0.1:8123'")
+    const o = httpsUrl(`clientIdMetadataDocuments.hostMap.${host}`, origin, "'http://127.0.0.1:8123'")
     hostMap.set(host.toLowerCase(), o.origin)
   }
   for (const name of ['registration', 'deviceFlow', 'trustProxy'] as const) {

@@ -4,6 +4,7 @@
  * Bad preset options throw a {@link BridgeConfigError} at once, saying what to write instead.
  */
 import { BridgeConfigError } from './errors.js'
+import { httpsUrl } from './options.js'
 
 /** What the bridge needs to know about the upstream IdP. Build it with a preset; every field can be overridden. */
 export interface UpstreamConfig {
@@ -61,18 +62,8 @@ function credentials(preset: string, options: Credentials | undefined): Credenti
   return { clientId: options.clientId, clientSecret: options.clientSecret }
 }
 
-function httpsUrl(option: string, value: unknown, example: string): string {
-  let url: URL | undefined
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined
-  } catch {
-    url = undefined
-  }
-  const loopback = url && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)
-  if (!url || (url.protocol !== 'https:' && !loopback) || url.hash || url.username) {
-    throw new BridgeConfigError(option, `must be an absolute https URL (http only on loopback), e.g. ${example}; got ${JSON.stringify(value)}`)
-  }
-  return String(value).replace(/\/$/, '')
+function endpoint(option: string, value: unknown, example: string): string {
+  return httpsUrl(option, value, example, true).href.replace(/\/$/, '')
 }
 
 function scopeList(option: string, value: unknown, fallback: string[]): string[] {
@@ -90,7 +81,7 @@ function scopeList(option: string, value: unknown, fallback: string[]): string[]
  */
 export function github(options: Credentials & { scopes?: string[]; url?: string } & Overrides): UpstreamConfig {
   const creds = credentials('github', options)
-  const base = options.url === undefined ? 'https://github.com' : httpsUrl('upstream.url', options.url, "'https://github.example.com'")
+  const base = options.url === undefined ? 'https://github.com' : endpoint('upstream.url', options.url, "'https://github.example.com'")
   const api = options.url === undefined ? 'https://api.github.com' : `${base}/api/v3`
   const { url: _url, ...rest } = options
   return {
@@ -193,7 +184,7 @@ export function cognito(options: Credentials & { region: string; userPoolId: str
 /** Any OpenID Provider with discovery (Keycloak, Auth0, Okta, the dev IdP …): `issuer` is what its metadata says. */
 export function oidc(options: Credentials & { issuer: string; name?: string; scopes?: string[] } & Overrides): UpstreamConfig {
   const creds = credentials('oidc', options)
-  const issuer = httpsUrl('upstream.issuer', options?.issuer, "'https://idp.example.com/realms/main'")
+  const issuer = endpoint('upstream.issuer', options?.issuer, "'https://idp.example.com/realms/main'")
   const scopes = scopeList('upstream.scopes', options.scopes, ['openid', 'email', 'profile', 'offline_access'])
   return {
     kind: 'oidc',
@@ -222,9 +213,9 @@ export function oauth2(
   } & Overrides,
 ): UpstreamConfig {
   const creds = credentials('oauth2', options)
-  const authorizationEndpoint = httpsUrl('upstream.authorizationEndpoint', options.authorizationEndpoint, "'https://idp.example.com/oauth/authorize'")
-  const tokenEndpoint = httpsUrl('upstream.tokenEndpoint', options.tokenEndpoint, "'https://idp.example.com/oauth/token'")
-  const userinfoEndpoint = httpsUrl('upstream.userinfoEndpoint', options.userinfoEndpoint, "'https://api.example.com/user'")
+  const authorizationEndpoint = endpoint('upstream.authorizationEndpoint', options.authorizationEndpoint, "'https://idp.example.com/oauth/authorize'")
+  const tokenEndpoint = endpoint('upstream.tokenEndpoint', options.tokenEndpoint, "'https://idp.example.com/oauth/token'")
+  const userinfoEndpoint = endpoint('upstream.userinfoEndpoint', options.userinfoEndpoint, "'https://api.example.com/user'")
   if (options.pkce !== undefined && typeof options.pkce !== 'boolean') {
     throw new BridgeConfigError('upstream.pkce', `oauth2({ pkce }) must be true (the IdP supports S256) or false (client secret only); got ${JSON.stringify(options.pkce)}`)
   }
