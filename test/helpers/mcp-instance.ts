@@ -5,6 +5,8 @@
  * transport once it finds the session in Redis. Nothing here is about auth except the `mcpAuth` line: the
  * binding store makes a session created on A refused on B for another user.
  *
+ * MCP 2026-07-28 requests (no session) go to the SDK v2 handler: any instance, nothing shared.
+ *
  * Each instance has its own Redis connection, as separate processes would. `stop()` / `start()` restart it on
  * the same port with fresh memory (a new app, a new mcp-oauth object, a new connection).
  */
@@ -18,6 +20,7 @@ import { RedisStore, StoreUnavailableError, type RedisStoreEvent } from '@mcp-oa
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import { createMcpServer } from '@mcp-oauth/example-express/tools'
+import { mcpDualEra } from '@mcp-oauth/example-express/dual-era'
 
 export interface McpInstance {
   readonly name: string
@@ -50,13 +53,14 @@ function app(options: McpInstanceOptions, store: RedisStore, authEvents: McpAuth
   a.use(express.json())
   a.use(mcpAuth({ ...options.auth, sessionBinding: { store }, onEvent: (e) => void authEvents.push(e) }))
 
-  async function handle(req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> {
+  /** 2025-11-25 traffic; 2026-07-28 requests go to the SDK v2 handler (mcpDualEra), which keeps no state at all. */
+  async function legacy(req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void> {
     const header = req.headers['mcp-session-id']
     const sessionId = typeof header === 'string' ? header : undefined
     const mine = sessionId ? local.get(sessionId) : undefined
-    if (mine) return mine.handleRequest(req, res, req.body)
+    if (mine) return mine.handleRequest(req, res, body)
 
-    if (!sessionId && isInitializeRequest(req.body)) {
+    if (!sessionId && isInitializeRequest(body)) {
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         // The session exists for every instance once it is in Redis, before the client learns its id.
@@ -67,7 +71,7 @@ function app(options: McpInstanceOptions, store: RedisStore, authEvents: McpAuth
       })
       transport.onclose = () => void (transport.sessionId && local.delete(transport.sessionId))
       await createMcpServer().connect(transport)
-      return transport.handleRequest(req, res, req.body)
+      return transport.handleRequest(req, res, body)
     }
     if (sessionId && !(await store.get('mcp-session', sessionId, { ttlSeconds: SESSION_TTL_SECONDS }))) {
       return json(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
@@ -85,13 +89,14 @@ function app(options: McpInstanceOptions, store: RedisStore, authEvents: McpAuth
       void server.close()
     })
     await server.connect(transport)
-    await transport.handleRequest(req, res, req.body)
+    await transport.handleRequest(req, res, body)
   }
+  const both = mcpDualEra(legacy)
 
   // Server-initiated messages would need a shared bus between instances; this deployment offers none.
   a.get('/mcp', (_req, res) => void res.status(405).set('allow', 'POST, DELETE').end())
   a.all('/mcp', (req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    both(req, res, req.body).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy()
       if (err instanceof StoreUnavailableError) return json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': String(err.retryAfter ?? 2) })
       json(res, 500, { error: 'server_error' })

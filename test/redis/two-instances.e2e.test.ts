@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { connectWithOAuth, type FlowResult } from '@mcp-oauth/demo/flow'
+import { connectWithOAuthV2 } from '@mcp-oauth/demo/flow-v2'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js'
@@ -186,6 +187,30 @@ describe('a Redis outage', () => {
       if (!redis.running) await redis.start()
       await alice.client.close()
     }
+  })
+})
+
+describe('MCP 2026-07-28: no session, so no sticky routing and no Redis on the request path', () => {
+  it('the SDK v2 client is served by both instances, and keeps working while Redis is down', async () => {
+    const flow = await connectWithOAuthV2({ serverUrl: resource, authorize: (url) => idp.completeAuthorization(url) })
+    try {
+      expect(flow.era).toBe('modern')
+      const before = proxy.log.length
+      for (let i = 0; i < 4; i++) expect(subjectOf(await flow.callTool('whoami'))).toBe('alice')
+      const served = proxy.log.slice(before)
+      expect(new Set(served.map((e) => e.backend))).toEqual(new Set(['A', 'B']))
+      expect(served.every((e) => e.sessionId === undefined && e.status === 200)).toBe(true)
+      await redis.stop()
+      const failures = () => [...a.events, ...b.events, ...a.authEvents, ...b.authEvents].filter((e) => e.type === 'store_unavailable').length
+      const failed = failures()
+      for (let i = 0; i < 4; i++) expect(subjectOf(await flow.callTool('whoami'))).toBe('alice')
+      // Not one store operation was attempted for them.
+      expect(failures()).toBe(failed)
+    } finally {
+      if (!redis.running) await redis.start()
+      await flow.close()
+    }
+    for (const i of [a, b]) await expect.poll(async () => (await post(i.origin, await token('alice'), 'x', echo('x'))).status, { interval: 100, timeout: 15_000 }).toBe(404)
   })
 })
 
