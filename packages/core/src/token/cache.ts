@@ -35,7 +35,8 @@ export class TokenCache {
 
   constructor(max: number, maxTtlSeconds: number) {
     this.#maxTtlMs = maxTtlSeconds * 1000
-    this.#lru = new LRUCache<string, Stored>({ max, ttl: this.#maxTtlMs, ttlAutopurge: false, updateAgeOnGet: false })
+    // No ttl of lru-cache's own: it would run on performance.now(), a second clock; `until` is the one.
+    this.#lru = new LRUCache<string, Stored>({ max })
   }
 
   /** The entry if it is still valid at `nowMs` (`Date.now()`); an entry that is no longer valid is dropped. */
@@ -55,7 +56,7 @@ export class TokenCache {
     let ttl = ttlSeconds === undefined ? this.#maxTtlMs : Math.min(this.#maxTtlMs, ttlSeconds * 1000)
     if (entry.exp !== undefined) ttl = Math.min(ttl, entry.exp * 1000 - nowMs)
     if (!(ttl >= 1)) return
-    this.#lru.set(key, { ...entry, until: nowMs + Math.floor(ttl) }, { ttl: Math.floor(ttl) })
+    this.#lru.set(key, { ...entry, until: nowMs + Math.floor(ttl) })
   }
 
   delete(key: string): void {
