@@ -43,6 +43,7 @@ interface Entry {
  */
 export class MemoryBridgeStore implements BridgeStore {
   readonly #entries = new Map<string, Entry>()
+  readonly #indexes = new Map<string, { members: Set<string>; expiresAt: number }>()
   #writes = 0
 
   async get(kind: string, id: string): Promise<string | undefined> {
@@ -68,30 +69,43 @@ export class MemoryBridgeStore implements BridgeStore {
   }
 
   async indexAdd(kind: string, id: string, member: string, ttlSeconds: number): Promise<void> {
+    // A Set, not a JSON list: a grant's index grows with every rotated refresh token.
     const key = `${kind}\u0000${id}`
-    const entry = this.#live(key)
-    const members = new Set(entry ? (JSON.parse(entry.value) as string[]) : [])
-    members.add(member)
-    const expiresAt = Math.max(entry?.expiresAt ?? 0, Date.now() + ttlSeconds * 1000)
-    this.#entries.set(key, { value: JSON.stringify([...members]), expiresAt })
+    const live = this.#liveIndex(key)
+    const index = live ?? { members: new Set<string>(), expiresAt: 0 }
+    index.members.add(member)
+    index.expiresAt = Math.max(index.expiresAt, Date.now() + ttlSeconds * 1000)
+    this.#indexes.set(key, index)
   }
 
   async indexTake(kind: string, id: string): Promise<string[]> {
-    const value = await this.take(kind, id)
-    return value === undefined ? [] : (JSON.parse(value) as string[])
+    const key = `${kind}\u0000${id}`
+    const index = this.#liveIndex(key)
+    this.#indexes.delete(key)
+    return index ? [...index.members] : []
+  }
+
+  #liveIndex(key: string): { members: Set<string>; expiresAt: number } | undefined {
+    const index = this.#indexes.get(key)
+    if (index && index.expiresAt <= Date.now()) {
+      this.#indexes.delete(key)
+      return undefined
+    }
+    return index
   }
 
   /** Drop every expired entry. */
   sweep(): void {
     const now = Date.now()
     for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key)
+    for (const [key, index] of this.#indexes) if (index.expiresAt <= now) this.#indexes.delete(key)
   }
 
   /** How many live entries of each kind (after a sweep): for tests and diagnostics; ids and values stay inside. */
   countByKind(): Record<string, number> {
     this.sweep()
     const counts: Record<string, number> = {}
-    for (const key of this.#entries.keys()) {
+    for (const key of [...this.#entries.keys(), ...this.#indexes.keys()]) {
       const kind = key.slice(0, key.indexOf('\u0000'))
       counts[kind] = (counts[kind] ?? 0) + 1
     }
