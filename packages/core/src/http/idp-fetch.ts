@@ -77,21 +77,3 @@ function describeFetchError(cause: unknown): string {
   }
   return 'fetch failed'
 }
-
-/**
- * A `fetch` for jose's remote JWKS: same timeout and size cap, no redirects. jose passes its own signal; ours
- * bounds the body read too.
- */
-export function limitedFetch(options: IdpFetchOptions, onResponse?: (ok: boolean, reason?: string) => void): typeof fetch {
-  return async (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-    try {
-      const { response, body } = await idpFetch(url, { ...init, signal: undefined }, options)
-      onResponse?.(response.status === 200, response.status === 200 ? undefined : `HTTP ${response.status}`)
-      return new Response(body, { status: response.status, headers: response.headers })
-    } catch (err) {
-      onResponse?.(false, err instanceof Error ? err.message : 'fetch failed')
-      throw err
-    }
-  }
-}
