@@ -236,7 +236,19 @@ describe.each(hosts)('$name', (host) => {
   })
 })
 
+/** The cases that inject an outage: the only ones allowed a 5xx (then a 503). */
+const OUTAGES = new Set(['IdP down'])
+
 describe('all hosts', () => {
+  it('answered no case with a 5xx but the injected outages, and those with 503', () => {
+    for (const [name, answers] of seen) {
+      for (const [host, answer] of answers) {
+        const { status } = JSON.parse(answer) as { status: number }
+        if (status >= 500) expect(OUTAGES.has(name) && status === 503, `${host}: ${name} answered ${status}`).toBe(true)
+      }
+    }
+  })
+
   it('answered every case identically', () => {
     expect(seen.size).toBeGreaterThan(30)
     for (const [name, answers] of seen) {
