@@ -8,6 +8,7 @@ import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/a
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js'
 import { hosts, type RunningHost } from './hosts.js'
 import { send, type RawResponse } from './http-client.js'
+import { DPOP_CHALLENGE, DPOP_PRM } from '../helpers/dpop.js'
 
 let idp: TestIssuer
 let downIdp: TestIssuer
@@ -61,8 +62,9 @@ describe.each(hosts)('$name', (host) => {
     return res
   }
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+  // Every 401 also offers the DPoP scheme (RFC 9449 §7.2, `dpop: 'allowed'` by default); a 403 does not.
   const challenge = (error?: { error: string; description: string }, scope = 'mcp:tools') =>
-    `Bearer ${error ? `error="${error.error}", error_description="${error.description}", ` : ''}resource_metadata="${prm}", scope="${scope}"`
+    `Bearer ${error ? `error="${error.error}", error_description="${error.description}", ` : ''}resource_metadata="${prm}", scope="${scope}"${error?.error === 'insufficient_scope' ? '' : `, ${DPOP_CHALLENGE}`}`
 
   describe('RFC 9728 metadata', () => {
     it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp/'])('GET %s', async (path) => {
@@ -75,6 +77,7 @@ describe.each(hosts)('$name', (host) => {
         authorization_servers: [idp.issuer],
         scopes_supported: ['mcp:tools', 'mcp:read'],
         bearer_methods_supported: ['header'],
+        ...DPOP_PRM,
       })
     })
 

@@ -43,6 +43,6 @@ describe.each([
     const url = await start()
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'deploy' } }) })
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:admin"$/)
+    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:admin", DPoP algs="[^"]+"$/)
   })
 })

@@ -14,6 +14,7 @@ import * as fastifyExample from '@mcp-oauth/example-fastify'
 import * as nodeExample from '@mcp-oauth/example-node'
 import * as webExample from '@mcp-oauth/example-web'
 import type { ExampleServer, ExampleServerOptions } from '@mcp-oauth/example-express'
+import { DPOP_CHALLENGE } from '../helpers/dpop.js'
 
 const examples: Array<{ name: string; startExampleServer(options: ExampleServerOptions): Promise<ExampleServer> }> = [
   { name: 'express', ...expressExample },
@@ -43,7 +44,7 @@ describe.each(examples)('the $name example', (example) => {
   it('refuses a request without a token with the challenge clients follow', async () => {
     const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${new URL('/.well-known/oauth-protected-resource/mcp', server.url).href}", scope="mcp:tools"`)
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${new URL('/.well-known/oauth-protected-resource/mcp', server.url).href}", scope="mcp:tools", ${DPOP_CHALLENGE}`)
   })
 
   it('the SDK client with a token from the IdP: authInfo reaches the tool', async () => {

@@ -61,7 +61,7 @@ describe('Fastify plugin', () => {
     expect((await get('/reports')).statusCode).toBe(401)
     expect((await get('/reports', tools)).statusCode).toBe(403)
     expect((await get('/reports', admin)).json()).toEqual({ sub: 'root' })
-    expect((await get('/status')).headers['www-authenticate']).toMatch(/scope="mcp:tools"$/)
+    expect((await get('/status')).headers['www-authenticate']).toMatch(/scope="mcp:tools", DPoP algs="[^"]+"$/)
     expect((await get('/status', tools)).json()).toEqual({ sub: 'alice' })
   })
 

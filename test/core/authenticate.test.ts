@@ -3,6 +3,7 @@ import { SignJWT, base64url } from 'jose'
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js'
 import { createMcpAuth, McpAuthError, type McpAuth, type McpAuthEvent, type McpAuthOptions } from '@mcp-oauth/core'
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js'
+import { DPOP_CHALLENGE } from '../helpers/dpop.js'
 
 const RESOURCE = 'https://mcp.example.com/mcp'
 let idp: TestIssuer
@@ -49,7 +50,7 @@ describe('RFC 6750 bearer extraction', () => {
     expect(err.code).toBe('ERR_MISSING_TOKEN')
     expect(res.status).toBe(401)
     const challenge = res.headers.get('www-authenticate')!
-    expect(challenge).toBe('Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"')
+    expect(challenge).toBe(`Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", ${DPOP_CHALLENGE}`)
     expect(challenge).not.toMatch(/error=/)
     expect(res.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/)
     expect(res.headers.get('content-type')).toBe('application/json')
@@ -239,9 +240,9 @@ describe('JWT access tokens', () => {
   it('the 401 challenge asks for requiredScopes, and never offline_access', async () => {
     const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, scopesSupported: ['offline_access', 'mcp:tools'] })
     const { res } = await refusal(auth, request())
-    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:tools"$/)
+    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:tools", DPoP algs="[^"]+"$/)
     const required = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, scopesSupported: ['a', 'b'], requiredScopes: ['b'] })
-    expect((await refusal(required, request())).res.headers.get('www-authenticate')).toMatch(/scope="b"$/)
+    expect((await refusal(required, request())).res.headers.get('www-authenticate')).toMatch(/scope="b", DPoP algs="[^"]+"$/)
   })
 })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createMcpAuth } from '@mcp-oauth/core'
+import { DPOP_PRM } from '../helpers/dpop.js'
 
 const auth = createMcpAuth({
   resource: 'https://mcp.example.com/mcp',
@@ -30,6 +31,7 @@ describe('RFC 9728 protected resource metadata', () => {
         resource_documentation: 'https://docs.example.com/mcp',
         resource_policy_uri: 'https://example.com/policy',
         resource_tos_uri: 'https://example.com/tos',
+        ...DPOP_PRM,
       })
     }
   })
@@ -72,6 +74,7 @@ describe('RFC 9728 protected resource metadata', () => {
       authorization_servers: ['https://idp.example.com'],
       scopes_supported: ['mcp'],
       bearer_methods_supported: ['header'],
+      ...DPOP_PRM,
     })
   })
 })

@@ -12,6 +12,7 @@ import { startExampleServer as startFastify } from '@mcp-oauth/example-fastify'
 import { examplePolicy } from '@mcp-oauth/example-express/tools'
 import { browse } from '../helpers/browser.js'
 import { startBridgeWorld, type BridgeWorld } from '../helpers/bridge-world.js'
+import { DPOP_CHALLENGE } from '../helpers/dpop.js'
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback'
 
@@ -102,7 +103,7 @@ describe('the AI SDK MCP client through the whole flow', () => {
     try {
       const first = log[0]!
       expect(first.status).toBe(401)
-      expect(first.wwwAuthenticate).toBe(`Bearer resource_metadata="${new URL('/.well-known/oauth-protected-resource/mcp', server.url).href}", scope="mcp:tools"`)
+      expect(first.wwwAuthenticate).toBe(`Bearer resource_metadata="${new URL('/.well-known/oauth-protected-resource/mcp', server.url).href}", scope="mcp:tools", ${DPOP_CHALLENGE}`)
       expect(log.some((e) => e.url.endsWith('/.well-known/oauth-protected-resource/mcp') && e.status === 200)).toBe(true)
       expect(log.some((e) => e.url.startsWith(idp.issuer) && e.url.includes('/.well-known/') && e.status === 200)).toBe(true)
       expect(log.some((e) => e.method === 'POST' && e.url === `${idp.issuer}/reg` && e.status === 201)).toBe(true)

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevIdp, type DevIdp } from '@mcp-oauth/dev-idp'
 import { startExampleServer, type ExampleServer } from '@mcp-oauth/example-express'
 import { connectWithOAuth } from '@mcp-oauth/demo/flow'
+import { DPOP_CHALLENGE } from '../helpers/dpop.js'
 
 let idp: DevIdp
 let server: ExampleServer
@@ -46,7 +47,7 @@ describe('the MCP SDK client through the whole flow', () => {
     try {
       const kinds = flow.exchanges.map((e) => `${e.kind}:${e.status}`)
       expect(kinds[0]).toBe('mcp:401')
-      expect(flow.exchanges[0]!.wwwAuthenticate).toBe(`Bearer resource_metadata="${server.resource.replace('/mcp', '/.well-known/oauth-protected-resource/mcp')}", scope="mcp:tools"`)
+      expect(flow.exchanges[0]!.wwwAuthenticate).toBe(`Bearer resource_metadata="${server.resource.replace('/mcp', '/.well-known/oauth-protected-resource/mcp')}", scope="mcp:tools", ${DPOP_CHALLENGE}`)
       expect(kinds).toContain('protected-resource-metadata:200')
       expect(kinds).toContain('authorization-server-metadata:200')
       expect(kinds).toContain('registration:201')

@@ -82,7 +82,7 @@ describe('per-tool scopes and step-up', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'deploy', arguments: {} } }),
     })
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:tools mcp:admin"$/)
+    expect(res.headers.get('www-authenticate')).toMatch(/scope="mcp:tools mcp:admin", DPoP algs="[^"]+"$/)
   })
 
   it('a repeated identical challenge does not loop: the client re-authorizes once and stops', async () => {

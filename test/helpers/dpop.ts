@@ -63,3 +63,10 @@ export async function signRaw(key: ProofKey, header: Record<string, unknown>, pa
   const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, new TextEncoder().encode(input))
   return `${input}.${base64url.encode(new Uint8Array(sig))}`
 }
+
+/** The proof algorithms the resource server accepts by default, as its challenges and PRM list them. */
+export const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519']
+/** What a 401 carries beside the Bearer challenge with `dpop: 'allowed'` (the default). */
+export const DPOP_CHALLENGE = `DPoP algs="${DEFAULT_DPOP_ALGS.join(' ')}"`
+/** What PRM adds with `dpop: 'allowed'` (RFC 9728 §2). */
+export const DPOP_PRM = { dpop_signing_alg_values_supported: DEFAULT_DPOP_ALGS, dpop_bound_access_tokens_required: false }

@@ -5,14 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js'
+import { extractWWWAuthenticateParams as extractV2 } from '@modelcontextprotocol/client'
 import { createMcpAuth, type McpAuthErrorCode, type McpAuthEvent, type McpAuthOptions } from '@mcp-oauth/core'
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js'
 import { hosts as adapterHosts } from '../adapters/hosts.js'
 import { send } from '../adapters/http-client.js'
-import { cases, type Category, type HostileCase } from './cases.js'
+import { cases as tokenCases, type Category, type HostileCase } from './cases.js'
+import { dpopCases } from './dpop-cases.js'
 import {
   FAR_HOST, INTROSPECTION, METADATA_URL, RESOURCE, baseOptions, makeContext, recordingFetch, startAttacker, type Attacker, type HostileRequest,
 } from './context.js'
+
+const cases: HostileCase[] = [...tokenCases, ...dpopCases]
 
 interface Answer {
   status: number
@@ -148,8 +152,11 @@ async function run(host: BatteryHost, c: HostileCase, mode: { auto?: boolean } =
   // A host's HTTP layer may refuse a target outright (a bare 400) where the case allows it; the core never does.
   const refusedByServer = answer.status === 400 && challenge === undefined && c.expect.error === undefined && host.name !== 'core'
   if ([400, 401, 403].includes(answer.status) && !refusedByServer) {
-    expect(challenge, where).toMatch(/^Bearer (error="[a-z_]+", error_description="[^"\\\r\n]*", )?resource_metadata="[^"\\\r\n]+"(, scope="[^"\\\r\n]+")?$/)
-    const parsed = extractWWWAuthenticateParams(new Response(null, { status: answer.status, headers: { 'www-authenticate': challenge! } }))
+    // Bearer first, with DPoP beside it on a 401 (RFC 9449 §7.2); or DPoP alone when it is required.
+    expect(challenge, where).toMatch(/^Bearer (error="[a-z_]+", error_description="[^"\\\r\n]*", )?resource_metadata="[^"\\\r\n]+"(, scope="[^"\\\r\n]+")?(, DPoP (error="[a-z_]+", error_description="[^"\\\r\n]*", )?algs="[A-Za-z0-9 ]+")?$|^DPoP (error="[a-z_]+", error_description="[^"\\\r\n]*", )?resource_metadata="[^"\\\r\n]+"(, scope="[^"\\\r\n]+")?, algs="[A-Za-z0-9 ]+"$/)
+    // The SDK 1.32 client reads Bearer-first challenges; the SDK v2 client (the one that speaks DPoP) both.
+    const parse = challenge!.startsWith('DPoP ') ? extractV2 : extractWWWAuthenticateParams
+    const parsed = parse(new Response(null, { status: answer.status, headers: { 'www-authenticate': challenge! } }))
     // A forged Host or X-Forwarded-* never moves the metadata URL.
     expect(parsed.resourceMetadataUrl?.href, where).toBe(METADATA_URL)
     if (c.expect.error !== undefined) expect(parsed.error ?? null, where).toBe(c.expect.error)
@@ -177,7 +184,7 @@ describe('the case table', () => {
     expect(cases.length).toBeGreaterThanOrEqual(60)
     const categories = new Set<Category>(cases.map((c) => c.category))
     expect([...categories].sort()).toEqual([
-      'algorithms-keys', 'authorization-header', 'claims', 'idp-metadata', 'introspection', 'issuer-audience', 'jwt-structure',
+      'algorithms-keys', 'authorization-header', 'claims', 'dpop', 'idp-metadata', 'introspection', 'issuer-audience', 'jwt-structure',
       'request-target', 'token-type',
     ])
     expect(new Set(cases.map((c) => `${c.category}/${c.name}`)).size).toBe(cases.length)

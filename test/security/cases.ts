@@ -21,6 +21,7 @@ export type Category =
   | 'introspection'
   | 'idp-metadata'
   | 'request-target'
+  | 'dpop'
 
 export interface Expectation {
   /** The status every host answers; a list when hosts may differ (e.g. refused by the core vs not routed). */
@@ -60,6 +61,9 @@ const REFUSAL: Record<McpAuthErrorCode, { status: number; error: OAuthErrorValue
   ERR_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_IDP_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_SESSION_MISMATCH: { status: 404, error: null },
+  ERR_DPOP_PROOF: { status: 401, error: 'invalid_dpop_proof' },
+  ERR_DPOP_NONCE: { status: 401, error: 'use_dpop_nonce' },
+  ERR_DPOP_BINDING: { status: 401, error: 'invalid_token' },
   ERR_STORE_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_MCP_HEADER_MISMATCH: { status: 400, error: null },
   ERR_MCP_BATCH: { status: 400, error: null },
@@ -101,7 +105,7 @@ const authorizationHeader: HostileCase[] = group('authorization-header', [
   { name: 'no Authorization header', request: () => noToken('/mcp'), expect: refused('ERR_MISSING_TOKEN') },
   { name: 'an empty Authorization header', request: () => header(''), expect: refused('ERR_MISSING_TOKEN') },
   { name: 'Basic credentials', request: () => header('Basic dXNlcjpwYXNz'), expect: refused('ERR_MISSING_TOKEN') },
-  { name: 'the DPoP scheme (not spoken here)', request: async (ctx) => header(`DPoP ${await ctx.token()}`), expect: refused('ERR_MISSING_TOKEN') },
+  { name: 'the DPoP scheme with dpop: false (not spoken here)', options: () => ({ dpop: false }), request: async (ctx) => header(`DPoP ${await ctx.token()}`), expect: refused('ERR_MISSING_TOKEN') },
   { name: '"Bearer" without a token', request: () => header('Bearer'), expect: refused('ERR_INVALID_REQUEST') },
   { name: '"Bearer" and only spaces', request: () => header('Bearer     '), expect: refused('ERR_INVALID_REQUEST') },
   { name: 'a space inside the token', request: () => header('Bearer abc def'), expect: refused('ERR_INVALID_REQUEST') },

@@ -6,6 +6,8 @@ import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
 import type { McpPolicy, ResolvedPolicy } from './mcp/policy.js'
 import type { SessionStore } from './mcp/session-binding.js'
+import type { DpopOptions } from './options/validate-dpop.js'
+import type { DpopMode, ResolvedDpop } from './token/dpop.js'
 import type { KeyValueStore } from './store.js'
 
 /** Algorithms accepted by default: asymmetric only (RFC 8725 §3.1, RFC 9068 §4). Never `none`, never HMAC. */
@@ -150,6 +152,13 @@ export interface McpAuthOptions {
    * come from jose). Default `true`; `false` verifies through jose everywhere. Other runtimes always use jose.
    */
   nativeCrypto?: boolean
+  /**
+   * DPoP (RFC 9449): `'allowed'` (default) accepts bearer tokens and DPoP-bound tokens with their proofs
+   * (`Authorization: DPoP <token>` + a `DPoP` header), refusing a DPoP-bound token sent as `Bearer`;
+   * `'required'` accepts only DPoP-bound tokens; `false` speaks only `Bearer` (a bound token is refused).
+   * An object sets the proof rules, the replay store (shared between instances) and server nonces. See {@link DpopOptions}.
+   */
+  dpop?: DpopMode | DpopOptions | false
 }
 
 /** Options of the RFC 8414 metadata mirror (metadata/rfc8414-mirror.ts). */
@@ -216,4 +225,5 @@ export interface ResolvedOptions {
   mirror: AuthorizationServerMetadataMirror | undefined
   trustProxy: boolean
   nativeCrypto: boolean
+  dpop: ResolvedDpop | false
 }

@@ -18,6 +18,10 @@ export interface ProtectedResourceMetadata {
   resource_documentation?: string
   resource_policy_uri?: string
   resource_tos_uri?: string
+  /** RFC 9728 §2 / RFC 9449: the DPoP proof algorithms accepted (when DPoP is on). */
+  dpop_signing_alg_values_supported?: string[]
+  /** RFC 9728 §2: `true` when only DPoP-bound tokens are accepted (`dpop: 'required'`). */
+  dpop_bound_access_tokens_required?: boolean
 }
 
 export const ROOT_METADATA_PATH = '/.well-known/oauth-protected-resource'
@@ -35,6 +39,10 @@ export function buildProtectedResourceMetadata(config: ResolvedOptions): Protect
   if (config.resourceDocumentation !== undefined) doc.resource_documentation = config.resourceDocumentation
   if (config.resourcePolicyUri !== undefined) doc.resource_policy_uri = config.resourcePolicyUri
   if (config.resourceTosUri !== undefined) doc.resource_tos_uri = config.resourceTosUri
+  if (config.dpop) {
+    doc.dpop_signing_alg_values_supported = [...config.dpop.rules.algorithms]
+    doc.dpop_bound_access_tokens_required = config.dpop.mode === 'required'
+  }
   return doc
 }
 

@@ -7,6 +7,7 @@ import { canonicalResource, checkHttpsUri, protectedResourceMetadataUrl } from '
 import { DEFAULT_ALGORITHMS, type McpAuthOptions, type ResolvedOptions } from '../options.js'
 import { SCOPE_TOKEN } from '../token/rfc6750.js'
 import { resolveCache, resolveMirror, resolveSessionStore, resolveTokenFormat } from './validate-features.js'
+import { resolveDpop } from './validate-dpop.js'
 import { resolveIssuers } from './validate-issuers.js'
 import { ASYMMETRIC, KNOWN_OPTIONS, checkKeys, fail, optionalUrl, seconds, stringList, uriMessage } from './validate.js'
 
@@ -44,6 +45,8 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') fail('trustProxy', 'must be true or false.')
   if (options.nativeCrypto !== undefined && typeof options.nativeCrypto !== 'boolean') fail('nativeCrypto', 'must be true or false.')
 
+  const clockTolerance = seconds(options.clockTolerance, 'clockTolerance', 5)
+  const dpop = resolveDpop(options.dpop, clockTolerance, options.nativeCrypto !== false)
   const metadataUrl = protectedResourceMetadataUrl(resource)
   return {
     resource,
@@ -55,7 +58,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     requiredScopes,
     tokenFormat,
     verify: options.verify,
-    clockTolerance: seconds(options.clockTolerance, 'clockTolerance', 5),
+    clockTolerance,
     maxTokenLength,
     cache,
     timeout,
@@ -76,6 +79,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     mirror,
     trustProxy: options.trustProxy === true,
     nativeCrypto: options.nativeCrypto !== false,
+    dpop,
   }
 }
 

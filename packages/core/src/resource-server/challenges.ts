@@ -6,6 +6,7 @@
 import { McpAuthError } from '../errors.js'
 import type { PlainResponse } from '../http/plain-response.js'
 import type { ResolvedOptions } from '../options.js'
+import { buildDpopChallenge, dpopRefusal } from '../token/dpop.js'
 import { buildChallenge } from '../token/rfc6750.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
@@ -79,6 +80,8 @@ export class Challenges {
   }
 
   private challenge(err: McpAuthError, scopes: readonly string[] | undefined): PlainResponse {
+    const dpop = this.config.dpop
+    if (dpop) return this.withDpop(err, scopes, dpop.mode, dpop.rules.algorithms)
     const header = buildChallenge({
       ...(err.error ? { error: err.error } : {}),
       ...(err.error ? { description: err.description } : {}),
@@ -93,5 +96,37 @@ export class Challenges {
       headers: { ...JSON_HEADERS, 'www-authenticate': header, 'access-control-expose-headers': 'WWW-Authenticate' },
       body,
     }
+  }
+
+  /**
+   * RFC 9449 §7.1–7.2: with DPoP allowed, the `Bearer` challenge (first, with `resource_metadata`, which is what
+   * every MCP client reads) and beside it on a 401 `DPoP algs="…"`; the error goes in the challenge of the scheme
+   * the request used. With DPoP required, the `DPoP` challenge alone carries everything.
+   */
+  private withDpop(err: McpAuthError, scopes: readonly string[] | undefined, mode: 'allowed' | 'required', algorithms: readonly string[]): PlainResponse {
+    const refusal = dpopRefusal(err)
+    const inDpop = mode === 'required' || refusal !== undefined
+    const error = err.error ? { error: err.error, description: err.description } : {}
+    const challenges: string[] = []
+    if (mode === 'allowed') {
+      challenges.push(buildChallenge({ ...(inDpop ? {} : error), resourceMetadata: this.config.metadataUrl, ...(scopes ? { scope: scopes } : {}) }))
+    }
+    if (mode === 'required' || err.status === 401 || refusal) {
+      challenges.push(buildDpopChallenge({
+        algorithms,
+        ...(inDpop ? error : {}),
+        ...(mode === 'required' ? { resourceMetadata: this.config.metadataUrl, ...(scopes ? { scope: scopes } : {}) } : {}),
+      }))
+    }
+    const body = err.error
+      ? JSON.stringify({ error: err.error, error_description: err.description })
+      : JSON.stringify({ error: 'unauthorized', error_description: err.description })
+    const headers: Record<string, string> = {
+      ...JSON_HEADERS,
+      'www-authenticate': challenges.join(', '),
+      'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce',
+    }
+    if (refusal?.nonce) headers['dpop-nonce'] = refusal.nonce
+    return { status: err.status, headers, body }
   }
 }

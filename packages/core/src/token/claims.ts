@@ -64,13 +64,17 @@ export function readAudience(claims: Record<string, unknown>, name = 'aud'): str
 
 /**
  * A sender-constrained token must not be accepted as a plain bearer token: any `cnf` (RFC 7800) binds it to a key
- * the presenter must prove — DPoP `jkt` (RFC 9449 §7.1), a client certificate `x5t#S256` (RFC 8705 §3), or a
- * `jwk`/`kid` — and this server checks no such proof, so a stolen bound token would otherwise work as a bearer one.
+ * the presenter must prove. The one proof this server checks is DPoP's (RFC 9449), so a `cnf` holding exactly a
+ * `jkt` passes verification — and token/dpop.ts then demands the proof on every request, refusing it as `Bearer`
+ * (cache hits included). Any other binding — a client certificate `x5t#S256` (RFC 8705 §3), a `jwk`/`kid` — is
+ * refused here, or a stolen bound token would work as a bearer one.
  */
 export function assertNotSenderConstrained(claims: Record<string, unknown>): void {
-  if (claims.cnf !== undefined) {
-    throw new McpAuthError('ERR_TOKEN_TYPE', 'A sender-constrained token cannot be used as a bearer token')
-  }
+  const cnf = claims.cnf
+  if (cnf === undefined) return
+  const dpopBound = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf)
+    && Object.keys(cnf).length === 1 && typeof (cnf as { jkt?: unknown }).jkt === 'string' && /^[A-Za-z0-9_-]{43}$/.test((cnf as { jkt: string }).jkt)
+  if (!dpopBound) throw new McpAuthError('ERR_TOKEN_TYPE', 'A sender-constrained token cannot be used as a bearer token')
 }
 
 /** The {@link AuthInfo} of verified claims, with the issuer's required claims, scope claims and prefix applied. */

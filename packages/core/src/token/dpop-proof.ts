@@ -122,7 +122,8 @@ export function normalizeHtu(value: string): string | undefined {
  * public members), so a client's second request costs one signature check, not a key import and a thumbprint.
  */
 export class DpopProofVerifier {
-  readonly #keys = new LRUCache<string, { key: CryptoKey; jkt: string }>({ max: 1000 })
+  /** Made on first use, like the replay store's. */
+  #keys: LRUCache<string, { key: CryptoKey; jkt: string }> | undefined
 
   constructor(private readonly rules: DpopProofRules) {}
 
@@ -168,7 +169,8 @@ export class DpopProofVerifier {
 
   async key(members: Record<string, string>, alg: string): Promise<{ key: CryptoKey; jkt: string }> {
     const id = `${alg}:${JSON.stringify(members)}`
-    const known = this.#keys.get(id)
+    const keys = (this.#keys ??= new LRUCache({ max: 1000 }))
+    const known = keys.get(id)
     if (known) return known
     let key: CryptoKey
     try {
@@ -180,7 +182,7 @@ export class DpopProofVerifier {
     }
     if (isWeakRsaKey(key)) throw invalid('The DPoP proof key is an RSA key under 2048 bits')
     const entry = { key, jkt: await calculateJwkThumbprint(members as JWK, 'sha256') }
-    this.#keys.set(id, entry)
+    keys.set(id, entry)
     return entry
   }
 }

@@ -35,25 +35,29 @@ export function isDpopReplayStore(value: unknown): value is DpopReplayStore {
  * within one window than it holds, the oldest are forgotten first — size it above your peak proofs per window.
  */
 export class MemoryDpopReplayStore implements DpopReplayStore {
-  readonly #seen: LRUCache<string, true>
+  readonly #max: number
+  /** Made on first use: lru-cache allocates its whole capacity up front, and most servers never see a DPoP request. */
+  #seen: LRUCache<string, true> | undefined
+
   constructor(options: { max?: number } = {}) {
     const max = options.max ?? 100_000
     if (!Number.isInteger(max) || max < 1) throw new TypeError('MemoryDpopReplayStore: max must be a positive integer, e.g. 100000.')
-    this.#seen = new LRUCache({ max })
+    this.#max = max
   }
 
   firstSeen(id: string, ttlSeconds: number): boolean {
     if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
       throw new TypeError('MemoryDpopReplayStore: ttlSeconds must be a positive number of seconds.')
     }
+    const seen = (this.#seen ??= new LRUCache({ max: this.#max }))
     // `has` does not refresh recency or extend the entry: a replayed id keeps its first expiry.
-    if (this.#seen.has(id)) return false
-    this.#seen.set(id, true, { ttl: Math.ceil(ttlSeconds * 1000) })
+    if (seen.has(id)) return false
+    seen.set(id, true, { ttl: Math.ceil(ttlSeconds * 1000) })
     return true
   }
 
   /** Ids remembered (expired ones may count until they are next touched). */
   get size(): number {
-    return this.#seen.size
+    return this.#seen?.size ?? 0
   }
 }

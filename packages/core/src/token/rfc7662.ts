@@ -173,8 +173,8 @@ export function checkIntrospectionResponse(result: Record<string, unknown>, targ
     throw new McpAuthError('ERR_TOKEN_AUDIENCE', 'The token was not issued for this resource')
   }
   const tokenType = optionalString(result, 'token_type')
-  if (tokenType !== undefined && !['bearer', 'access_token'].includes(tokenType.toLowerCase())) {
-    // A refresh token is "active" too, and a DPoP token needs a proof we do not check.
+  if (tokenType !== undefined && !['bearer', 'access_token', 'dpop'].includes(tokenType.toLowerCase())) {
+    // A refresh token is "active" too. A DPoP token (RFC 9449 §6.2) passes here; token/dpop.ts demands its proof.
     throw new McpAuthError('ERR_TOKEN_TYPE', 'The token is not a bearer access token')
   }
   assertNotSenderConstrained(result)

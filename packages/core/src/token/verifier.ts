@@ -16,7 +16,8 @@ import { TokenCache } from './cache.js'
 import { toAuthInfo } from './claims.js'
 import { runCustomVerifier } from './custom-verifier.js'
 import { hashToken } from './hash.js'
-import { extractBearerToken } from './rfc6750.js'
+import { assertBearerUsable, bearerNotAccepted, DpopStage } from './dpop.js'
+import { extractCredentials } from './rfc6750.js'
 import { introspect } from './rfc7662.js'
 import { assertAccessTokenShape, isCompactJose, peekJwt, verifyJwtAccessToken, type PeekedJwt } from './rfc9068.js'
 import { TrustedIssuer } from './trusted-issuer.js'
@@ -38,6 +39,8 @@ export class TokenVerifier {
   private readonly emit: EventSink | undefined
   private readonly fetchOptions: { fetch: typeof fetch; timeout: number }
   private readonly resourceUrl: URL
+  /** RFC 9449: the DPoP stage, when `dpop` is not false. */
+  private readonly dpop: DpopStage | undefined
   private readonly issuers = new Map<string, TrustedIssuer>()
   private readonly introspecting: TrustedIssuer[]
   private readonly cache: TokenCache | undefined
@@ -51,6 +54,7 @@ export class TokenVerifier {
     this.emit = 'emit' in context ? context.emit : eventSink(config.onEvent)
     this.fetchOptions = { fetch: config.fetch, timeout: config.timeout }
     this.resourceUrl = new URL(config.resource)
+    this.dpop = config.dpop ? new DpopStage(config.dpop, config.resource, config.trustProxy) : undefined
     const ctx = { fetchOptions: this.fetchOptions, jwks: config.jwks, emit: this.emit, allowInsecure: context.allowInsecureHttp === true }
     for (const issuer of config.issuers) this.issuers.set(issuer.issuer, new TrustedIssuer(issuer, ctx))
     this.introspecting = [...this.issuers.values()].filter((i) => i.config.introspection)
@@ -65,17 +69,32 @@ export class TokenVerifier {
    * ERR_IDP_UNAVAILABLE when the IdP cannot answer).
    */
   verify(token: string): AuthInfo | Promise<AuthInfo> {
+    // A bearer token: a DPoP-bound one is refused (RFC 9449 §7.2), and with dpop 'required' every one is.
+    if (this.dpop?.config.mode === 'required') return Promise.reject(bearerNotAccepted())
+    const verified = this.verifyToken(token)
+    return verified instanceof Promise ? verified.then(this.asBearer) : this.asBearer(verified)
+  }
+
+  private readonly asBearer = (info: AuthInfo): AuthInfo => assertBearerUsable(info, this.dpop?.config.mode ?? false)
+
+  /** {@link verify} without the bearer rule: the token itself, whatever key it is bound to (token/dpop.ts checks that). */
+  verifyToken(token: string): AuthInfo | Promise<AuthInfo> {
     const nowMs = Date.now()
     const hashed = hashToken(token)
     if (typeof hashed !== 'string') return hashed.then((key) => this.cached(key, nowMs) ?? this.miss(token, key, nowMs))
     return this.cached(hashed, nowMs) ?? this.miss(token, hashed, nowMs)
   }
 
-  /** The request's bearer token (RFC 6750 §2.1), verified; ERR_MISSING_TOKEN without one. Synchronous on a cache hit. */
+  /**
+   * The request's access token, verified: a bearer token (RFC 6750 §2.1), or a DPoP-bound one with its proof
+   * (RFC 9449 §7, token/dpop.ts — checked on cache hits too). ERR_MISSING_TOKEN without one. Synchronous on a
+   * bearer cache hit.
+   */
   verifyRequest(request: RequestLike): AuthInfo | Promise<AuthInfo> {
-    const token = extractBearerToken(request, this.config.maxTokenLength)
-    if (token === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-    return this.verify(token)
+    const credential = extractCredentials(request, this.config.maxTokenLength, this.dpop !== undefined)
+    if (credential === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
+    if (credential.scheme === 'dpop') return this.dpop!.check(request, credential.token, (token) => this.verifyToken(token))
+    return this.verify(credential.token)
   }
 
   /** Forget cached verification results, active and inactive. */
