@@ -107,7 +107,12 @@ export interface McpAuthOptions {
   cache?: { max?: number; maxTtl?: number } | false
   /** Timeout for every request to the IdP, in ms. Default 5000. */
   timeout?: number
-  /** JWKS behaviour: `cooldown` (s between refetches, default 30), `maxAge` (s a key set is fresh, default 600), `staleIfError` (s the last good set is used when the endpoint fails, default 43200). */
+  /**
+   * JWKS behaviour (seconds). `cooldown` (default 30): the first token naming a `kid` the key set lacks refetches
+   * it at once; further such refetches wait `cooldown` after the last one, and a failing endpoint is tried again
+   * after `cooldown`. `maxAge` (default 600): how long a fetched key set is used before it is fetched again.
+   * `staleIfError` (default 43200): how long the last good set keeps verifying while the endpoint fails.
+   */
   jwks?: { cooldown?: number; maxAge?: number; staleIfError?: number }
   /** Seconds in `Retry-After` on 503. Default 10. */
   retryAfter?: number
