@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { calculateJwkThumbprint } from 'jose'
 import { extractWWWAuthenticateParams, withDpop } from '@modelcontextprotocol/client'
 import { extractWWWAuthenticateParams as extractV1 } from '@modelcontextprotocol/sdk/client/auth.js'
-import { createMcpAuth, McpAuthError, type DpopReplayStore, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
+import { createMcpAuth, McpAuthError, StoreUnavailableError, type DpopReplayStore, type McpAuth, type McpAuthOptions } from '@mcp-oauth/core'
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js'
 import { DpopSession, forgeProof, proofKey } from '../helpers/dpop.js'
 
@@ -312,12 +312,18 @@ describe('the replay store', () => {
   })
 
   it('a store that cannot answer gives 503 with Retry-After, never an accepted proof', async () => {
-    const auth = make({ dpop: { replayStore: { firstSeen: async () => { throw Object.assign(new Error('Redis did not answer'), { code: 'ERR_STORE_UNAVAILABLE' }) } } } })
+    const auth = make({ dpop: { replayStore: { firstSeen: async () => { throw new StoreUnavailableError('Redis did not answer', { retryAfter: 7 }) } } } })
     const session = await DpopSession.create()
     const handler = auth.fetch(async () => new Response('ok'))
     const res = await handler(await dpopRequest(session, await boundToken(session)))
     expect(res.status).toBe(503)
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(res.headers.get('retry-after')).toBe('7')
+    expect(res.headers.get('www-authenticate')).toBeNull()
+    const { err } = await refusal(auth, await dpopRequest(session, await boundToken(session)))
+    expect(err.code).toBe('ERR_STORE_UNAVAILABLE')
+    // Any other failure of a custom store counts the same.
+    const broken = make({ dpop: { replayStore: { firstSeen: () => { throw new Error('bug') } } } })
+    expect((await refusal(broken, await dpopRequest(session, await boundToken(session)))).err).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', retryAfter: 10 })
   })
 })
 

@@ -14,6 +14,7 @@ import { McpAuthError } from '../errors.js'
 import { forwardedParts } from '../http/public-url.js'
 import type { RequestLike } from '../http/request-like.js'
 import { pathOf } from '../http/request-path.js'
+import { StoreUnavailableError } from '../store.js'
 import type { DpopNonces } from './dpop-nonce.js'
 import { DpopProofVerifier, type DpopProofRules } from './dpop-proof.js'
 import type { DpopReplayStore } from './dpop-replay.js'
@@ -89,7 +90,7 @@ export class DpopStage {
   /** How long a `jti` is remembered: as long as a proof with it could still pass the `iat` check. */
   readonly #replayTtl: number
 
-  constructor(readonly config: ResolvedDpop, resource: string, private readonly trustProxy: boolean) {
+  constructor(readonly config: ResolvedDpop, resource: string, private readonly trustProxy: boolean, private readonly retryAfter: number) {
     this.#proofs = new DpopProofVerifier(config.rules)
     this.#origin = new URL(resource).origin
     this.#replayTtl = config.rules.maxAge + 2 * config.rules.clockTolerance
@@ -127,7 +128,14 @@ export class DpopStage {
     }
     // Last, so that only a proof that passed every other check takes a place in the store.
     const id = hashToken(`${jkt}.${jti}`)
-    const fresh = await this.config.replayStore.firstSeen(typeof id === 'string' ? id : await id, this.#replayTtl)
+    let fresh: boolean
+    try {
+      fresh = await this.config.replayStore.firstSeen(typeof id === 'string' ? id : await id, this.#replayTtl)
+    } catch (err) {
+      // A store that cannot say whether the proof is new: 503, never an accepted proof, never a 401.
+      const retryAfter = err instanceof StoreUnavailableError && err.retryAfter !== undefined ? err.retryAfter : this.retryAfter
+      throw new McpAuthError('ERR_STORE_UNAVAILABLE', 'DPoP replay protection is temporarily unavailable', { cause: err, retryAfter })
+    }
     if (!fresh) throw asDpopRefusal(new McpAuthError('ERR_DPOP_PROOF', 'The DPoP proof was already used'))
     return info
   }

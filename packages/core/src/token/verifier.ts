@@ -54,7 +54,7 @@ export class TokenVerifier {
     this.emit = 'emit' in context ? context.emit : eventSink(config.onEvent)
     this.fetchOptions = { fetch: config.fetch, timeout: config.timeout }
     this.resourceUrl = new URL(config.resource)
-    this.dpop = config.dpop ? new DpopStage(config.dpop, config.resource, config.trustProxy) : undefined
+    this.dpop = config.dpop ? new DpopStage(config.dpop, config.resource, config.trustProxy, config.retryAfter) : undefined
     const ctx = { fetchOptions: this.fetchOptions, jwks: config.jwks, emit: this.emit, allowInsecure: context.allowInsecureHttp === true }
     for (const issuer of config.issuers) this.issuers.set(issuer.issuer, new TrustedIssuer(issuer, ctx))
     this.introspecting = [...this.issuers.values()].filter((i) => i.config.introspection)
