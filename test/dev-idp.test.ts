@@ -414,7 +414,7 @@ describe('dev-idp', () => {
     await fetch(`${idp.url}/.well-known/oauth-authorization-server`)
     await introspect('x')
     await idp.clientCredentials({})
-    expect(idp.counts).toEqual({ jwks: 2, discovery: 2, introspection: 1, token: 1, registration: 0, authorization: 0, total: 6 })
+    expect(idp.counts).toEqual({ jwks: 2, discovery: 2, introspection: 1, token: 1, userinfo: 0, registration: 0, authorization: 0, total: 6 })
     idp.resetCounts()
     expect(idp.counts.total).toBe(0)
   })

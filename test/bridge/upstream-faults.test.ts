@@ -65,6 +65,28 @@ describe('errors at the upstream reach the MCP client as error=', () => {
   })
 })
 
+describe('a GitHub-like upstream whose user-info endpoint fails', () => {
+  let world: BridgeWorld
+  beforeAll(async () => {
+    world = await startBridgeWorld({ mode: 'github-like' })
+  })
+  afterEach(() => world.idp.heal())
+  afterAll(async () => world?.close())
+
+  it.each([
+    ['HTTP 502', 'temporarily_unavailable', { kind: 'status', status: 502 }, /user-info request: HTTP 502/],
+    ['HTTP 401', 'server_error', { kind: 'status', status: 401 }, /refused the user-info request/],
+    ['garbage (not JSON)', 'server_error', { kind: 'garbage' }, /not JSON/],
+    ['more than 64 KB', 'server_error', { kind: 'huge', bytes: 200_000 }, /larger than/],
+    ['JSON without an id', 'server_error', { kind: 'json', body: { login: 'octocat' } }, /did not say who the user is/],
+  ] as const)('%s → %s', async (_name, error, mode, description) => {
+    world.idp.fail('userinfo', mode as never)
+    const back = errorBack((await signIn(world)).r)
+    expect(back.get('error')).toBe(error)
+    expect(back.get('error_description')).toMatch(description)
+  })
+})
+
 describe('discovery of the upstream', () => {
   it('down when the user consents → temporarily_unavailable; tried again (not cached) once it is back', async () => {
     const world = await startBridgeWorld({ mode: 'oidc-pkce' })

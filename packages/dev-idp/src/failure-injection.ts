@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sendJson } from './http.js'
 import type { CountedEndpoint, FailableEndpoint, FailureMode } from './types.js'
 
-const FAILABLE = new Set<FailableEndpoint>(['jwks', 'introspection', 'discovery', 'token', 'all'])
+const FAILABLE = new Set<FailableEndpoint>(['jwks', 'introspection', 'discovery', 'token', 'userinfo', 'all'])
 export const WK_OIDC = '/.well-known/openid-configuration'
 export const WK_OAUTH = '/.well-known/oauth-authorization-server'
 
@@ -15,6 +15,8 @@ export function classify(rel: string): Exclude<CountedEndpoint, 'total'> | undef
       return 'jwks'
     case '/token':
       return 'token'
+    case '/me':
+      return 'userinfo'
     case '/token/introspection':
       return 'introspection'
     case '/auth':
@@ -59,6 +61,7 @@ const zeroCounts = (): Record<CountedEndpoint, number> => ({
   introspection: 0,
   discovery: 0,
   token: 0,
+  userinfo: 0,
   registration: 0,
   authorization: 0,
   total: 0,

@@ -55,6 +55,12 @@ export interface DevIdpOptions {
    * user-info endpoint (`/me`). Default false. See github-like.ts.
    */
   githubLike?: boolean
+  /**
+   * DPoP (RFC 9449, oidc-provider's `dPoP` feature; see dpop.ts): `true` (default) binds the tokens of a client that
+   * sends a proof to its key (`token_type: "DPoP"`, `cnf.jkt`); `false` issues bearer tokens only;
+   * `{ requireNonce: true }` also makes the token endpoint demand a server nonce.
+   */
+  dpop?: boolean | { requireNonce?: boolean }
 }
 
 export type FailureMode =
@@ -72,8 +78,9 @@ export type FailureMode =
    */
   | { kind: 'oauth-error'; status: number; error: string; description?: string }
 
-export type FailableEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'all'
-export type CountedEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'registration' | 'authorization' | 'total'
+/** `userinfo`: the `/me` endpoint (the identity of a GitHub-like upstream). */
+export type FailableEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'userinfo' | 'all'
+export type CountedEndpoint = 'jwks' | 'introspection' | 'discovery' | 'token' | 'userinfo' | 'registration' | 'authorization' | 'total'
 
 export interface IssueAccessTokenOptions {
   /** Audience. With a resource the default format is 'jwt'. */
