@@ -33,6 +33,7 @@ export async function connectWithOAuthV2(options: FlowV2Options): Promise<FlowV2
     },
     ...(options.clientMetadataUrl ? { clientMetadataUrl: options.clientMetadataUrl } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
   })
   const fetchFn = recordingFetch(options.serverUrl, exchanges, options.onExchange)
   const authProvider = provider as unknown as OAuthClientProvider

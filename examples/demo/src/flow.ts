@@ -20,6 +20,10 @@ export interface FlowExchange {
   wwwAuthenticate?: string
   /** The MCP 2026-07-28 request metadata headers (SEP-2243) the client sent, when it sent any. */
   mcpHeaders?: { protocolVersion?: string; method?: string; name?: string }
+  /** The `Authorization` scheme the client used (`Bearer`, `DPoP`), never the token. */
+  authorizationScheme?: string
+  /** The RFC 9449 proof the client sent in its `DPoP` header (single-use and bound to this request: not a bearer credential). */
+  dpopProof?: string
 }
 
 export interface FlowOptions extends Omit<DemoProviderOptions, 'redirectUrl'> {
@@ -71,6 +75,11 @@ export function recordingFetch(serverUrl: string, exchanges: FlowExchange[], onE
     const exchange: FlowExchange = { kind, method, url: url.href, status: response.status }
     const mcpHeaders = kind === 'mcp' ? mcpHeadersOf(input, init) : undefined
     if (mcpHeaders) exchange.mcpHeaders = mcpHeaders
+    const sent = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
+    const authorization = sent.get('authorization')
+    if (authorization) exchange.authorizationScheme = authorization.split(' ')[0]
+    const proof = sent.get('dpop')
+    if (proof) exchange.dpopProof = proof
     if (typeof init?.body === 'string') exchange.requestBody = init.body
     else if (init?.body instanceof URLSearchParams) exchange.requestBody = init.body.toString()
     const challenge = response.headers.get('www-authenticate')

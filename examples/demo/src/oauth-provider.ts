@@ -5,6 +5,7 @@
  */
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import type { DpopSession } from '@modelcontextprotocol/client'
 
 export interface DemoProviderOptions {
   redirectUrl: string
@@ -14,6 +15,11 @@ export interface DemoProviderOptions {
   authorize(url: URL): Promise<URL>
   /** Start with these tokens (to show step-up from a narrower token). */
   tokens?: OAuthTokens
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449) with this key: the SDK v2 client then signs a proof into every token
+   * request and presents the tokens with the `DPoP` scheme and a fresh proof per request.
+   */
+  dpop?: DpopSession
 }
 
 export class DemoOAuthProvider implements OAuthClientProvider {
@@ -29,9 +35,14 @@ export class DemoOAuthProvider implements OAuthClientProvider {
   /** Every authorization URL the client was sent to. */
   readonly authorizationUrls: URL[] = []
 
+  /** Present only with `dpop`: the SDK v2 client turns DPoP on when its provider has this method. */
+  dpop?: () => DpopSession
+
   constructor(options: DemoProviderOptions) {
     this.#options = options
     this.#tokens = options.tokens
+    const session = options.dpop
+    if (session) this.dpop = () => session
   }
 
   get redirectUrl(): string {

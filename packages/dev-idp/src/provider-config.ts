@@ -4,6 +4,7 @@ import { createAdapterFactory, type ClientResolver, type MemoryStore } from './a
 import type { KeyRing } from './keys.js'
 import { SIGNING_ALGS } from './keys.js'
 import { devicePages, logoutPages, renderError } from './pages.js'
+import { checkDpopOption, dpopFeature } from './dpop.js'
 import type { DevIdpOptions, SigningAlg } from './types.js'
 import { Users } from './users.js'
 
@@ -49,6 +50,7 @@ export interface Settings {
   serviceClient: { clientId: string; clientSecret: string }
   publicClient: { clientId: string }
   extraClients: ClientMetadata[]
+  dpop: DevIdpOptions['dpop']
 }
 
 export function resolveSettings(options: DevIdpOptions): Settings {
@@ -60,6 +62,7 @@ export function resolveSettings(options: DevIdpOptions): Settings {
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) throw new TypeError('dev-idp: accessTokenTtl must be a positive integer (seconds)')
   const initialAlg = options.signingAlg ?? 'ES256'
   if (!SIGNING_ALGS.includes(initialAlg)) throw new TypeError(`dev-idp: signingAlg must be one of ${SIGNING_ALGS.join(', ')}`)
+  checkDpopOption(options.dpop)
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -82,6 +85,7 @@ export function resolveSettings(options: DevIdpOptions): Settings {
     },
     publicClient: { clientId: 'mcp-dev-client' },
     extraClients: options.clients ?? [],
+    dpop: options.dpop,
   }
 }
 
@@ -236,6 +240,7 @@ export function buildConfiguration(s: Settings, deps: ConfigurationDeps): Config
       // mapped hosts): the Client adapter's resolver (cimd.ts; oidc-provider's fetcher refuses loopback).
       clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
       rpInitiatedLogout: { enabled: true, ...logoutPages },
+      dPoP: dpopFeature(s.dpop),
     },
   }
 }
