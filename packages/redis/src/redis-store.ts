@@ -169,6 +169,16 @@ export class RedisStore implements KeyValueStore {
   }
 
   /**
+   * Store a value only if none is there (`SET NX`), in one atomic step: of two concurrent calls with one id,
+   * exactly one gets `true`. For "first seen" checks such as DPoP proof replay ({@link RedisDpopReplayStore}).
+   */
+  async setIfAbsent(kind: string, id: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const key = this.key(kind, id)
+    const ms = ttlMs(ttlSeconds, 'ttlSeconds')
+    return (await this.#run('set', () => this.client.set(key, value, 'PX', ms, 'NX'))) === 'OK'
+  }
+
+  /**
    * Add `member` to the set (kind, id) and keep the set alive at least `ttlSeconds` (its expiry only grows).
    * One atomic step (a Lua script), so members written at once by several instances are all kept: this is
    * the grant index oidc-provider's `revokeByGrantId` needs (grant → its codes, tokens and device codes).
