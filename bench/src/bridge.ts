@@ -150,11 +150,11 @@ try {
   out.push('')
   const row = (label: string, id: string) => {
     const r = verify.get(id)!
-    return [label, int(r.rps), fixed(r.p50, 1), fixed(r.p99, 1), int(r.failures), r.interference === undefined ? '–' : `${Math.round(r.interference * 100)} %`]
+    return [label, int(r.rps), fixed(r.p50, 1), fixed(r.p99, 1), fixed(r.cpuUsPerRequest, 1), int(r.failures), r.interference === undefined ? '–' : `${Math.round(r.interference * 100)} %`]
   }
   out.push(`MCP server (Express + mcp-oauth, worker thread, ${CONNECTIONS} connections), ES256 both:`)
   out.push('')
-  out.push(table(['tokens', 'req/s', 'p50 ms', 'p99 ms', 'failures', 'other processes (CPU)'], [
+  out.push(table(['tokens', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'failures', 'other processes (CPU)'], [
     row('bridge JWT, repeated (cache hit)', 'bridge-hit'),
     row('dev-IdP JWT, repeated (cache hit)', 'dev-idp-hit'),
     row(`bridge JWTs, ${int(POOL)} distinct (cache miss)`, 'bridge-miss'),
