@@ -89,8 +89,9 @@ function printingBrowser(world: World, first: number) {
       once('consent', () => {
         step(first, "Consent at the bridge, before anything goes upstream (the MCP spec's confused-deputy rule)")
         detail('page', `${form.url.origin}${form.url.pathname}`)
-        const code = [...form.html.matchAll(/<dt>([^<]+)<\/dt><dd>(.*?)<\/dd>/g)].map((m) => [m[1]!, m[2]!.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&')])
-        for (const [k, v] of code) detail(k.toLowerCase(), v)
+        for (const m of form.html.matchAll(/<dt>([^<]+)<\/dt><dd>(.*?)<\/dd>/g)) {
+          detail(m[1]!.toLowerCase(), m[2]!.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&'))
+        }
         detail('CSRF token', `${form.csrf.slice(0, 8)}… (one-time, bound to this sign-in)`)
         detail('the user', 'clicks Allow (scripted here, a browser in real life)')
       })
