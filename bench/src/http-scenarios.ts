@@ -25,6 +25,8 @@ export type Load =
   | { type: 'duration'; seconds: number; tokens: TokenSource; request?: { body: string; headers: Record<string, string> } }
   /** Each token of `measure` once, after each token of `warmup` once. */
   | { type: 'pool'; warmup: readonly string[]; measure: readonly string[] }
+  /** Each header set of `measure` once (e.g. a DPoP token with a fresh proof each), after each of `warmup` once. */
+  | { type: 'headers'; warmup: readonly Record<string, string>[]; measure: readonly Record<string, string>[] }
 
 /** Interference above this share of a core marks a run as disturbed; it is repeated (up to `retries` times). */
 export const DISTURBED = 0.15
@@ -33,6 +35,8 @@ export async function measureHttp(spec: ServerSpec, work: Load): Promise<HttpMea
   const run = await withServer(spec, async (server) => {
     if (work.type === 'duration') {
       await load({ port: server.port, tokens: work.tokens, duration: 1, ...(work.request ? { request: work.request } : {}) })
+    } else if (work.type === 'headers') {
+      await load({ port: server.port, tokens: { type: 'headers', headers: work.warmup }, amount: work.warmup.length - 2 * CONNECTIONS })
     } else {
       await load({ port: server.port, tokens: { type: 'pool', tokens: work.warmup }, amount: work.warmup.length - 2 * CONNECTIONS })
     }
@@ -41,7 +45,9 @@ export async function measureHttp(spec: ServerSpec, work: Load): Promise<HttpMea
     const result = work.type === 'duration'
       ? await load({ port: server.port, tokens: work.tokens, duration: work.seconds, ...(work.request ? { request: work.request } : {}) })
       // A little short of the pool, so no connection's first request wraps round to an already used token.
-      : await load({ port: server.port, tokens: { type: 'pool', tokens: work.measure }, amount: work.measure.length - 2 * CONNECTIONS })
+      : work.type === 'headers'
+        ? await load({ port: server.port, tokens: { type: 'headers', headers: work.measure }, amount: work.measure.length - 2 * CONNECTIONS })
+        : await load({ port: server.port, tokens: { type: 'pool', tokens: work.measure }, amount: work.measure.length - 2 * CONNECTIONS })
     return { result, interference: meter.stop() }
   })
   const { result, interference } = run.result

@@ -8,8 +8,15 @@ export const CONNECTIONS = 50
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} })
 const BASE_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
 
-/** Where each request's token comes from: none, one repeated token, or a pool where each request takes the next. */
-export type TokenSource = { type: 'none' } | { type: 'repeated'; token: string } | { type: 'pool'; tokens: readonly string[] }
+/**
+ * Where each request's token comes from: none, one repeated token, a pool where each request takes the next, or
+ * whole header sets where each request takes the next (a DPoP token with a fresh proof each: `authorization`, `dpop`).
+ */
+export type TokenSource =
+  | { type: 'none' }
+  | { type: 'repeated'; token: string }
+  | { type: 'pool'; tokens: readonly string[] }
+  | { type: 'headers'; headers: readonly Record<string, string>[] }
 
 export interface LoadResult {
   /** Completed requests per second over the whole run. */
@@ -51,7 +58,14 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
           return req
         },
       }]
-    : undefined
+    : src.type === 'headers'
+      ? [{
+          setupRequest: (req: autocannon.Request) => {
+            req.headers = { ...base, ...src.headers[next++ % src.headers.length] }
+            return req
+          },
+        }]
+      : undefined
   let latencies = new Float64Array(1 << 16)
   let count = 0
   let last = 0
