@@ -42,10 +42,12 @@ describe.runIf(browserTestsEnabled)('MCP Inspector v1 in Chromium', () => {
     await idp?.close()
   })
 
-  it.each<['direct' | 'proxy', string]>([
+  it.each([
+    ['direct', 'express'],
+    ['direct', 'web'],
     ['proxy', 'express'],
     ['proxy', 'web'],
-  ])('%s against the %s host: OAuth, tools/list, tools/call', async (mode, host) => {
+  ] as const)('%s against the %s host: OAuth, tools/list, tools/call', async (mode, host) => {
     const server = servers[host]!
     const name = `v1-${mode}-${host}`
     const context = await isolatedContext(browser)
@@ -53,7 +55,7 @@ describe.runIf(browserTestsEnabled)('MCP Inspector v1 in Chromium', () => {
       const page = await context.newPage()
       const traffic = recordTraffic(page)
       const errors: string[] = []
-      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())))
+      page.on('console', (m) => void errors.push(`${m.type()}: ${m.text().slice(0, 300)}`))
 
       await page.goto(inspector.linkFor(server.url))
       await page.locator('#connection-type-select').click()
@@ -63,8 +65,21 @@ describe.runIf(browserTestsEnabled)('MCP Inspector v1 in Chromium', () => {
 
       await signInAtDevIdp(page, idp, name)
       await page.waitForURL((url) => url.origin === inspector.origin)
-      await page.getByText('Connected', { exact: true }).waitFor().catch((err: unknown) => {
-        throw new Error(`not connected; console errors:\n${errors.join('\n')}`, { cause: err })
+      // v1 quirk (its own race, not the server's): on the first 401 in Direct mode two authorization flows start (proxy mode too)
+      // (the SDK transport's and the Inspector's handleAuthError), each saving its code verifier and connection
+      // snapshot; sometimes the callback then finds no snapshot and asks to "Connect again from the sidebar".
+      // The token is already saved by then, so Connect goes straight through, as it does for a person.
+      const connected = page.getByText('Connected', { exact: true })
+      const again = page.getByText(/Connect again from the sidebar/).first()
+      await connected.or(again).first().waitFor()
+      if (await again.isVisible()) {
+        await screenshot(page, `${name}-3a-connect-again`)
+        await page.getByRole('button', { name: 'Connect', exact: true }).click()
+      }
+      await connected.waitFor().catch(async (err: unknown) => {
+        await screenshot(page, `${name}-failed`)
+        const seen = traffic.map((t) => `${t.method} ${t.url.href.slice(0, 120)} → ${t.status ?? t.failure}`)
+        throw new Error(`not connected; console errors:\n${errors.join('\n')}\ntraffic:\n${seen.join('\n')}`, { cause: err })
       })
       await screenshot(page, `${name}-3-connected`)
 
@@ -96,5 +111,5 @@ describe.runIf(browserTestsEnabled)('MCP Inspector v1 in Chromium', () => {
     } finally {
       await context.close()
     }
-  }, 60_000)
+  }, 120_000)
 })

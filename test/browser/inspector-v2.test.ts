@@ -70,5 +70,5 @@ describe.runIf(browserTestsEnabled)('MCP Inspector v2 in Chromium', () => {
     } finally {
       await context.close()
     }
-  }, 60_000)
+  }, 120_000)
 })

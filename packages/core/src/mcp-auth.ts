@@ -6,6 +6,7 @@
 import type { AuthInfo } from './auth-info.js'
 import { McpAuthError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
+import { addCorsHeaders } from './http/cors.js'
 import { interceptNodeResponse } from './http/node-response.js'
 import { toResponse } from './http/plain-response.js'
 import type { RequestLike } from './http/request-like.js'
@@ -77,7 +78,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     throw err
   }
 
-  const fetchHost = { readsBody: config.policy !== undefined, isMetadata: (r: RequestLike) => s.routes.metadataOf(r) !== undefined, handle, checkBody, hooks }
+  const fetchHost = { readsBody: config.policy !== undefined, isMetadata: (r: RequestLike) => s.routes.metadataOf(r) !== undefined, handle, checkBody, hooks, cors: config.cors, tooLarge: s.challenges.tooLarge }
 
   return {
     resource: config.resource,
@@ -98,6 +99,9 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     handle,
     checkBody,
     watchNodeResponse: (outcome, res) => {
+      if (config.cors && outcome.type === 'authenticated' && res.setHeader) {
+        addCorsHeaders((name) => res.getHeader(name) !== undefined, (name, value) => res.setHeader!(name, value))
+      }
       const h = hooks(outcome)
       if (h) interceptNodeResponse(res, h)
     },

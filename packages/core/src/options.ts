@@ -164,6 +164,15 @@ export interface McpAuthOptions {
    * An object sets the proof rules, the replay store (shared between instances) and server nonces. See {@link DpopOptions}.
    */
   dpop?: DpopMode | DpopOptions | false
+  /**
+   * CORS on the MCP endpoint, for browser clients (the MCP Inspector in Direct mode, web apps): preflights are
+   * answered (every method, the headers asked for), and every answer — refusals and the handler's own — carries
+   * `Access-Control-Allow-Origin: *` and exposes `WWW-Authenticate` and `Mcp-Session-Id`. A header the
+   * application already set wins. Safe with bearer tokens: nothing here uses cookies. Default `true`; `false`
+   * leaves CORS on the MCP endpoint to the application's own middleware (the metadata routes keep theirs).
+   * @see https://fetch.spec.whatwg.org/#http-cors-protocol
+   */
+  cors?: boolean
 }
 
 /** Options of the RFC 8414 metadata mirror (metadata/rfc8414-mirror.ts). */
@@ -231,4 +240,5 @@ export interface ResolvedOptions {
   trustProxy: boolean
   nativeCrypto: boolean
   dpop: ResolvedDpop | false
+  cors: boolean
 }

@@ -12,6 +12,7 @@ export interface NodeResponseLike {
   write(chunk: unknown, ...rest: unknown[]): boolean
   end(...args: unknown[]): unknown
   getHeader(name: string): unknown
+  setHeader?(name: string, value: string): unknown
   removeHeader?(name: string): void
   flushHeaders?(): void
 }

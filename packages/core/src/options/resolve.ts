@@ -44,6 +44,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
   const mirror = resolveMirror(options.authorizationServerMetadata, issuers.length)
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') fail('trustProxy', 'must be true or false.')
   if (options.nativeCrypto !== undefined && typeof options.nativeCrypto !== 'boolean') fail('nativeCrypto', 'must be true or false.')
+  if (options.cors !== undefined && typeof options.cors !== 'boolean') fail('cors', 'must be true or false.')
 
   const clockTolerance = seconds(options.clockTolerance, 'clockTolerance', 5)
   const dpop = resolveDpop(options.dpop, clockTolerance, options.nativeCrypto !== false)
@@ -80,6 +81,7 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     trustProxy: options.trustProxy === true,
     nativeCrypto: options.nativeCrypto !== false,
     dpop,
+    cors: options.cors !== false,
   }
 }
 

@@ -12,7 +12,7 @@ export const KNOWN_OPTIONS = new Set<string>([
   'resource', 'issuer', 'authorizationServers', 'scopesSupported', 'requiredScopes', 'introspection', 'tokenFormat',
   'verify', 'algorithms', 'clockTolerance', 'maxTokenLength', 'cache', 'timeout', 'jwks', 'retryAfter', 'fetch',
   'onEvent', 'resourceName', 'resourceDocumentation', 'resourcePolicyUri', 'resourceTosUri', 'allowInsecureHttp',
-  'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy', 'nativeCrypto', 'dpop',
+  'policy', 'sessionBinding', 'authorizationServerMetadata', 'trustProxy', 'nativeCrypto', 'dpop', 'cors',
 ])
 export const KNOWN_AS_OPTIONS = new Set<string>(['issuer', 'audience', 'jwksUri', 'introspection', 'algorithms', 'scopeClaims', 'clientIdClaims', 'audienceClaim', 'scopePrefix', 'requiredClaims'])
 export const KNOWN_INTROSPECTION_OPTIONS = new Set<string>([

@@ -1,17 +1,23 @@
 /**
  * The respond stage for refusals: an error becomes its response — 401/403 with the RFC 6750 §3
  * `WWW-Authenticate: Bearer` challenge pointing at the RFC 9728 metadata (and the scopes to ask for), 503 with
- * `Retry-After`, 404 for a session of another user, 413 for an oversize body.
+ * `Retry-After`, 404 for a session of another user, 413 for an oversize body — and the CORS preflight answer.
+ * With `cors` on (the default) every refusal carries the CORS response headers, so a browser client can read it.
  */
 import { McpAuthError } from '../errors.js'
+import { CORS_RESPONSE_HEADERS, preflightResponse, withCors } from '../http/cors.js'
 import type { PlainResponse } from '../http/plain-response.js'
+import type { RequestLike } from '../http/request-like.js'
 import type { ResolvedOptions } from '../options.js'
 import { buildDpopChallenge, dpopRefusal } from '../token/dpop.js'
 import { buildChallenge } from '../token/rfc6750.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
+/** Without `cors` a challenge still exposes what it sets, for an application's own CORS middleware. */
+const EXPOSE_CHALLENGE = { 'access-control-expose-headers': 'WWW-Authenticate' }
+const EXPOSE_DPOP_CHALLENGE = { 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce' }
 
-export const TOO_LARGE: PlainResponse = {
+const TOO_LARGE: PlainResponse = {
   status: 413,
   headers: JSON_HEADERS,
   body: '{"error":"invalid_request","error_description":"The request body is too large"}',
@@ -32,11 +38,11 @@ const JSON_RPC_CODE = { ERR_MCP_HEADER_MISMATCH: -32020, ERR_MCP_BATCH: -32600 }
  * `-32020` HeaderMismatch), or a batch holding a 2026-07-28 message (`-32600`): a client recognises its own
  * transport's answer and does not fall back to an older revision.
  */
-function jsonRpcRefusal(err: McpAuthError): PlainResponse {
+function jsonRpcRefusal(err: McpAuthError, headers: Readonly<Record<string, string>>): PlainResponse {
   const code = JSON_RPC_CODE[err.code as keyof typeof JSON_RPC_CODE]
   return {
     status: 400,
-    headers: JSON_HEADERS,
+    headers,
     body: JSON.stringify({ jsonrpc: '2.0', id: err.jsonRpcId ?? null, error: { code, message: err.description } }),
   }
 }
@@ -46,10 +52,22 @@ export class Challenges {
   private readonly missing = new Map<string, PlainResponse>()
   /** The 401 asks for the minimal set: what every request needs, else what the server supports (never offline_access). */
   private readonly defaultScopes: readonly string[]
+  private readonly headers: Readonly<Record<string, string>>
+  private readonly sessionNotFound: PlainResponse
+  /** 413 for a body past the cap. */
+  readonly tooLarge: PlainResponse
 
   constructor(private readonly config: ResolvedOptions) {
     this.defaultScopes = (config.requiredScopes.length > 0 ? config.requiredScopes : config.scopesSupported)
       .filter((s) => s !== 'offline_access')
+    this.headers = config.cors ? { ...JSON_HEADERS, ...CORS_RESPONSE_HEADERS } : JSON_HEADERS
+    this.sessionNotFound = config.cors ? withCors(SESSION_NOT_FOUND) : SESSION_NOT_FOUND
+    this.tooLarge = config.cors ? withCors(TOO_LARGE) : TOO_LARGE
+  }
+
+  /** The answer to a CORS preflight of the MCP endpoint; undefined with `cors: false` (the application's to answer). */
+  preflight(request: RequestLike): PlainResponse | undefined {
+    return this.config.cors ? preflightResponse(request) : undefined
   }
 
   /** The response for `error` (anything not an McpAuthError counts as "cannot validate", 503). */
@@ -57,12 +75,12 @@ export class Challenges {
     const err = error instanceof McpAuthError
       ? error
       : new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: error, retryAfter: this.config.retryAfter })
-    if (err.code === 'ERR_SESSION_MISMATCH') return SESSION_NOT_FOUND
-    if (err.code === 'ERR_MCP_HEADER_MISMATCH' || err.code === 'ERR_MCP_BATCH') return jsonRpcRefusal(err)
+    if (err.code === 'ERR_SESSION_MISMATCH') return this.sessionNotFound
+    if (err.code === 'ERR_MCP_HEADER_MISMATCH' || err.code === 'ERR_MCP_BATCH') return jsonRpcRefusal(err, this.headers)
     if (err.status === 503) {
       return {
         status: 503,
-        headers: { ...JSON_HEADERS, 'retry-after': String(err.retryAfter ?? this.config.retryAfter) },
+        headers: { ...this.headers, 'retry-after': String(err.retryAfter ?? this.config.retryAfter) },
         body: JSON.stringify({ error: 'temporarily_unavailable', error_description: err.description }),
       }
     }
@@ -93,7 +111,7 @@ export class Challenges {
       : JSON.stringify({ error: 'unauthorized', error_description: err.description })
     return {
       status: err.status,
-      headers: { ...JSON_HEADERS, 'www-authenticate': header, 'access-control-expose-headers': 'WWW-Authenticate' },
+      headers: { ...(this.config.cors ? this.headers : { ...JSON_HEADERS, ...EXPOSE_CHALLENGE }), 'www-authenticate': header },
       body,
     }
   }
@@ -122,9 +140,8 @@ export class Challenges {
       ? JSON.stringify({ error: err.error, error_description: err.description })
       : JSON.stringify({ error: 'unauthorized', error_description: err.description })
     const headers: Record<string, string> = {
-      ...JSON_HEADERS,
+      ...(this.config.cors ? this.headers : { ...JSON_HEADERS, ...EXPOSE_DPOP_CHALLENGE }),
       'www-authenticate': challenges.join(', '),
-      'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce',
     }
     if (refusal?.nonce) headers['dpop-nonce'] = refusal.nonce
     return { status: err.status, headers, body }

@@ -8,11 +8,10 @@
 import type { AuthInfo } from '../auth-info.js'
 import { MAX_REQUEST_BODY_BYTES } from '../http/body.js'
 import { readLimited } from '../http/idp-fetch.js'
-import { toResponse } from '../http/plain-response.js'
+import { addCorsHeaders, PREFLIGHT_WITHOUT_CORS } from '../http/cors.js'
+import { toResponse, type PlainResponse } from '../http/plain-response.js'
 import type { RequestLike } from '../http/request-like.js'
 import type { InterceptHooks } from '../http/node-response.js'
-import { PREFLIGHT_RESPONSE } from '../mcp/headers.js'
-import { TOO_LARGE } from './challenges.js'
 import type { HandleOptions, McpAuthOutcome } from './types.js'
 
 export type FetchHandler = (request: Request, auth: AuthInfo, context: { parsedBody?: unknown }) => Response | Promise<Response>
@@ -23,16 +22,19 @@ export interface FetchHost {
   handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
   checkBody: (outcome: McpAuthOutcome, body: unknown) => Promise<McpAuthOutcome>
   hooks: (outcome: McpAuthOutcome) => InterceptHooks | undefined
+  /** Add the CORS response headers to the handler's answers (`cors` option). */
+  cors: boolean
+  tooLarge: PlainResponse
 }
 
 /** The parsed body and the Request to forward, or a 413 Response. */
-async function readPolicyBody(request: Request): Promise<{ body: unknown; forward: Request } | Response> {
+async function readPolicyBody(request: Request, tooLarge: PlainResponse): Promise<{ body: unknown; forward: Request } | Response> {
   // Read the body once, and at most MAX_REQUEST_BODY_BYTES of it.
   let text: string
   try {
     text = await readLimited(request, MAX_REQUEST_BODY_BYTES)
   } catch {
-    return toResponse(TOO_LARGE)
+    return toResponse(tooLarge)
   }
   let body: unknown
   try {
@@ -51,7 +53,7 @@ export async function serveFetch(host: FetchHost, request: Request, handler: Fet
   const readable = host.readsBody && request.method === 'POST' && type.includes('json') && !host.isMetadata(request)
   let outcome = await host.handle(request, { protect: true, ...(readable ? { bodyPending: true } : {}) })
   if (outcome.type === 'needs-body' || (outcome.type === 'authenticated' && outcome.needsBody)) {
-    const read = await readPolicyBody(request)
+    const read = await readPolicyBody(request, host.tooLarge)
     if (read instanceof Response) return read
     ;({ body, forward } = read)
     outcome = outcome.type === 'needs-body'
@@ -59,10 +61,15 @@ export async function serveFetch(host: FetchHost, request: Request, handler: Fet
       : await host.checkBody(outcome, body)
   }
   if (outcome.type === 'respond') return toResponse(outcome.response)
-  if (outcome.type !== 'authenticated') return toResponse(PREFLIGHT_RESPONSE)
+  // A preflight with `cors: false` (with it on, handle() answers it): nothing for the handler, and no CORS.
+  if (outcome.type !== 'authenticated') return toResponse(PREFLIGHT_WITHOUT_CORS)
   const response = await handler(forward, outcome.auth, body !== undefined ? { parsedBody: body } : {})
   const hooks = host.hooks(outcome)
-  if (!hooks) return response
+  const answer = hooks ? await applyHooks(response, hooks) : response
+  return host.cors ? withCorsHeaders(answer) : answer
+}
+
+async function applyHooks(response: Response, hooks: InterceptHooks): Promise<Response> {
   const sessionId = response.headers.get('mcp-session-id')
   if (sessionId) hooks.onSessionId?.(sessionId)
   if (!hooks.transformBody) return response
@@ -70,4 +77,17 @@ export async function serveFetch(host: FetchHost, request: Request, handler: Fet
   const headers = new Headers(response.headers)
   headers.delete('content-length')
   return new Response(text, { status: response.status, statusText: response.statusText, headers })
+}
+
+/** The handler's response with the CORS headers it did not set; a copy when its headers are immutable (a fetched Response). */
+function withCorsHeaders(response: Response): Response {
+  const add = (headers: Headers) => addCorsHeaders((n) => headers.has(n), (n, v) => headers.set(n, v))
+  try {
+    add(response.headers)
+    return response
+  } catch {
+    const headers = new Headers(response.headers)
+    add(headers)
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
+  }
 }

@@ -15,10 +15,11 @@ import type { EventSink } from '../events.js'
 import { BODY_TOO_LARGE } from '../http/body.js'
 import type { RequestLike } from '../http/request-like.js'
 import { checkScopes, type Authorizer, type RequestPlan } from '../mcp/authorize.js'
-import { isPreflight, sessionIdOf } from '../mcp/headers.js'
+import { isPreflight } from '../http/cors.js'
+import { sessionIdOf } from '../mcp/headers.js'
 import { mayInitialize, type SessionStage } from '../mcp/session-stage.js'
 import type { TokenVerifier } from '../token/verifier.js'
-import { TOO_LARGE, type Challenges } from './challenges.js'
+import type { Challenges } from './challenges.js'
 import type { Routes } from './routes.js'
 import type { HandleOptions, McpAuthOutcome } from './types.js'
 
@@ -62,11 +63,14 @@ export function createHandle(s: Stages): {
     }
     const metadata = s.routes.metadata(request.method, path)
     if (metadata) return { type: 'respond', response: metadata }
-    if (opts?.body === BODY_TOO_LARGE) return { type: 'respond', response: TOO_LARGE }
+    if (opts?.body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
     const mirrored = s.routes.mirrored(request.method, path)
     if (mirrored) return mirrored.then((response) => ({ type: 'respond', response }))
     if (!opts?.protect && !s.routes.isProtected(path)) return { type: 'next' }
-    if (isPreflight(request)) return { type: 'next' }
+    if (isPreflight(request)) {
+      const answer = s.challenges.preflight(request)
+      return answer ? { type: 'respond', response: answer } : { type: 'next' }
+    }
     return undefined
   }
 
@@ -129,7 +133,7 @@ export function createHandle(s: Stages): {
     const state = pending.get(outcome)
     if (!state || body === undefined || state.request.method !== 'POST') return outcome
     pending.delete(outcome)
-    if (body === BODY_TOO_LARGE) return { type: 'respond', response: TOO_LARGE }
+    if (body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
     try {
       const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
       if (state.sessionPending && !checked.modern && s.sessions.store) await s.sessions.check(outcome.sessionId!, outcome.auth)

@@ -49,7 +49,7 @@ export type McpAuthOutcome =
   }
   /** With `bodyPending`: the headers do not say enough; call `handle` again with the parsed body. */
   | { type: 'needs-body' }
-  /** Not a route of ours (or a CORS preflight): continue untouched. */
+  /** Not a route of ours (or, with `cors: false`, a CORS preflight): continue untouched. */
   | { type: 'next' }
 
 /** The resource server for one MCP endpoint. */
@@ -86,8 +86,9 @@ export interface McpAuth {
    */
   checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome>
   /**
-   * For Node hosts, after an `authenticated` outcome: watch the response to bind a new session to its user
-   * and, with `policy.filterToolsList`, filter a `tools/list` answer. Does nothing when neither applies.
+   * For Node hosts, after an `authenticated` outcome: put the CORS response headers on it (`cors`, unless the
+   * application set its own), watch it to bind a new session to its user and, with `policy.filterToolsList`,
+   * filter a `tools/list` answer.
    */
   watchNodeResponse(outcome: McpAuthOutcome, res: NodeResponseLike): void
   /** Remember that `sessionId` belongs to the user of `auth` (hosts that see the response call this). */
