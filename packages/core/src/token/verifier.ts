@@ -45,7 +45,7 @@ export class TokenVerifier {
   private readonly introspecting: TrustedIssuer[]
   private readonly cache: TokenCache | undefined
   /** Refusals remembered, each with the wall-clock time (ms) it ends at, checked like the token cache's. */
-  private readonly inactive = new LRUCache<string, { error: McpAuthError; until: number }>({ max: 1000, ttl: 5000 })
+  private readonly inactive = new LRUCache<string, { error: McpAuthError; until: number }>({ max: 1000 })
   /** Seconds an ERR_TOKEN_INACTIVE answer is remembered: the shortest of the introspecting issuers' settings. */
   private readonly inactiveTtl: number
   private readonly inFlight = new Map<string, Promise<AuthInfo>>()
@@ -134,7 +134,7 @@ export class TokenVerifier {
       (err: unknown) => {
         // Only introspection answers are remembered (a custom verifier's refusals are its own business).
         if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE' && this.inactiveTtl > 0) {
-          this.inactive.set(key, { error: err, until: nowMs + this.inactiveTtl * 1000 }, { ttl: this.inactiveTtl * 1000 })
+          this.inactive.set(key, { error: err, until: nowMs + this.inactiveTtl * 1000 })
         }
         throw err
       },
