@@ -106,6 +106,27 @@ describe('SEP-2243 value encoding', () => {
   })
 })
 
+describe('a host of its own (auth.handle / auth.checkBody)', () => {
+  it('an outcome decided from the headers says needsBody, and checkBody refuses a body that disagrees or needs more', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, requiredScopes: ['mcp:tools'], policy: { tools: { deploy: ['mcp:admin'] } } })
+    const token = await idp.sign({ aud: RESOURCE, scope: 'mcp:tools' })
+    const headers = new Headers({ authorization: `Bearer ${token}`, 'content-type': 'application/json', 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'echo' })
+    const like = { method: 'POST', url: '/mcp', headers }
+    const body = (name: string) => ({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name, arguments: {}, _meta: META } })
+    for (const opts of [undefined, { bodyPending: true }]) {
+      const outcome = await auth.handle(like, opts)
+      expect(outcome).toMatchObject({ type: 'authenticated', revision: 'modern', decidedBy: 'headers', needsBody: true })
+      const refused = await auth.checkBody(outcome, body('deploy'))
+      expect(refused.type === 'respond' && refused.response.status).toBe(400)
+    }
+    const ok = await auth.checkBody(await auth.handle(like, { bodyPending: true }), body('echo'))
+    expect(ok).toMatchObject({ type: 'authenticated', needsBody: false, requests: [{ method: 'tools/call', tool: 'echo', source: 'body' }] })
+    // A 2025-11-25 request the headers cannot judge: the host is asked for the body first.
+    const legacy = { method: 'POST', url: '/mcp', headers: new Headers({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }) }
+    expect(await auth.handle(legacy, { bodyPending: true })).toEqual({ type: 'needs-body' })
+  })
+})
+
 describe('browser clients (CORS)', () => {
   it('the preflight of the MCP endpoint allows the 2026-07-28 request headers Mcp-Method and Mcp-Name', async () => {
     const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })

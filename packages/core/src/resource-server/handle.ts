@@ -102,8 +102,10 @@ export function createHandle(s: Stages): {
       if (hasBody) ({ modern, requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
       // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
       const sessionId = sessionIdOf(request)
-      const mustRead = !hasBody && opts?.bodyPending === true && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
-      const sessionPending = mustRead && sessionId !== undefined
+      // Decided from the headers without the body: the body must still be checked before the request runs.
+      const mustRead = !hasBody && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
+      // The session check waits for the body only when the host said it will bring it.
+      const sessionPending = mustRead && opts?.bodyPending === true && sessionId !== undefined
       // Only a request that names a session pays for the store lookup (and its await).
       if (sessionId && s.sessions.store && !sessionPending && !(hasBody && modern)) await s.sessions.check(sessionId, info)
       // A request starting a session on a shared store: the store must answer now (mcp/session-stage.ts).
@@ -121,7 +123,7 @@ export function createHandle(s: Stages): {
         needsBody: mustRead,
       }
       // Kept for checkBody only when the host said it may still bring the body.
-      if (!hasBody && opts?.bodyPending === true) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
+      if (!hasBody && (opts?.bodyPending === true || mustRead)) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
       return outcome
     } catch (err) {
       return refused(err, needs.length > 0 ? { scopes: needs } : undefined)
