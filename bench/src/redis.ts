@@ -64,6 +64,11 @@ async function redisCpu(): Promise<number> {
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])
 }
 
+/** Commands redis-server has processed so far. */
+async function redisCommands(): Promise<number> {
+  return Number(/total_commands_processed:(\d+)/.exec(await redis.command('INFO', 'stats'))![1])
+}
+
 interface Cost {
   /** Best mean wall µs per call, one call at a time. */
   wallUs: number
@@ -198,8 +203,9 @@ async function bridgeWith(bridgeStore: BridgeStore) {
  * Over `total` operations, `parallel` at a time: wall ms per operation (one at a time when parallel is 1),
  * operations per second, and CPU ms per operation of this process (bridge and client) and of redis-server.
  */
-async function timed(parallel: number, total: number, task: (lane: number) => Promise<unknown>): Promise<{ ms: number; perSecond: number; cpuMs: number; redisMs: number }> {
+async function timed(parallel: number, total: number, task: (lane: number) => Promise<unknown>): Promise<{ ms: number; perSecond: number; cpuMs: number; redisMs: number; commands: number }> {
   let left = total
+  const commandsBefore = await redisCommands()
   const redisBefore = await redisCpu()
   const cpu = process.cpuUsage()
   const start = performance.now()
@@ -213,6 +219,8 @@ async function timed(parallel: number, total: number, task: (lane: number) => Pr
     perSecond: (total * 1000) / elapsed,
     cpuMs: (used.user + used.system) / 1000 / total,
     redisMs: ((await redisCpu()) - redisBefore) * 1000 / total,
+    // Less the INFO calls of this measurement itself.
+    commands: Math.max(0, (await redisCommands()) - commandsBefore - 3) / total,
   }
 }
 
@@ -242,9 +250,9 @@ for (const [label, bridgeStore] of [['MemoryBridgeStore', new MemoryBridgeStore(
 console.log('')
 console.log(`Load average: ${loadavg()[0]!.toFixed(1)}.`)
 console.log('')
-console.log('| bridge operation | store | Node CPU ms / op | redis-server CPU ms / op | wall ms, one at a time | per second, 8 at a time |')
-console.log('|:--|:--|--:|--:|--:|--:|')
-for (const [op, label, t, ps] of bridgeRows) console.log(`| ${op} | ${label} | ${t.cpuMs.toFixed(2)} | ${t.redisMs.toFixed(3)} | ${t.ms.toFixed(2)} | ${Math.round(ps)} |`)
+console.log('| bridge operation | store | Node CPU ms / op | redis-server CPU ms / op | Redis commands / op | wall ms, one at a time | per second, 8 at a time |')
+console.log('|:--|:--|--:|--:|--:|--:|--:|')
+for (const [op, label, t, ps] of bridgeRows) console.log(`| ${op} | ${label} | ${t.cpuMs.toFixed(2)} | ${t.redisMs.toFixed(3)} | ${t.commands.toFixed(1)} | ${t.ms.toFixed(2)} | ${Math.round(ps)} |`)
 
 // ---- Redis memory of one sign-in, by kind ------------------------------------------------------------------
 await redis.command('FLUSHALL')
