@@ -33,7 +33,7 @@ interface Result {
 async function call(auth: McpAuth, token: string): Promise<Result> {
   const outcome = await auth.handle({ method: 'POST', url: '/mcp', headers: new Headers({ authorization: `Bearer ${token}` }) })
   if (outcome.type === 'authenticated') return { status: 200, code: undefined, retryAfter: undefined }
-  if (outcome.type === 'next') throw new Error('the resource path must be protected')
+  if (outcome.type !== 'respond') throw new Error(`the resource path must be protected and answered (got ${outcome.type})`)
   return { status: outcome.response.status, code: outcome.error?.code, retryAfter: outcome.response.headers['retry-after'] }
 }
 
