@@ -8,7 +8,11 @@ import { screenshot } from '../helpers/chromium.js'
 
 /** Wait for the IdP's login form, check what it asks for, sign in as demo/demo. */
 export async function signInAtDevIdp(page: Page, idp: DevIdp, name: string): Promise<URL> {
-  await page.locator('#username').waitFor()
+  await page.locator('#username').waitFor().catch(async (err: unknown) => {
+    await screenshot(page, `${name}-failed`)
+    const text = (await page.content().catch(() => '')).replace(/<style[\s\S]*?<\/style>/g, '')
+    throw new Error(`no login page of the dev IdP; the page is ${page.url()}: ${text.slice(0, 400)}`, { cause: err })
+  })
   const loginUrl = new URL(page.url())
   expect(loginUrl.origin).toBe(idp.url)
   expect(loginUrl.pathname).toMatch(/^\/interaction\//)

@@ -85,8 +85,10 @@ function requestedResource(details: Details, options: ResolvedOptions): string |
 
 /** Is this a cross-site form post? (Origin / Sec-Fetch-Site, when the browser sends them.) */
 function crossSite(req: IncomingMessage, origin: string): boolean {
+  // Fetch Metadata, when the browser sends it, decides: the Origin of a form post can be "null" for reasons that
+  // are not cross-site (Chromium sends that from a page with Referrer-Policy: no-referrer).
   const site = req.headers['sec-fetch-site']
-  if (typeof site === 'string' && site !== 'same-origin') return true
+  if (typeof site === 'string') return site !== 'same-origin'
   const from = req.headers.origin
   return typeof from === 'string' && from !== origin
 }

@@ -27,7 +27,9 @@ export const PAGE_HEADERS = {
   pragma: 'no-cache',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on the consent form's own post, and
+  // browsers without Fetch Metadata would then be refused as cross-site. Nothing leaves for other origins either way.
+  'referrer-policy': 'same-origin',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
 } as const
 
