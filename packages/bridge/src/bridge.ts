@@ -35,6 +35,11 @@ export interface Bridge {
    * requests go to `next()` (or get a 404 without one). Mount it before any body parser.
    */
   readonly handler: NodeHandler
+  /**
+   * Whether `handler` answers this request (the issuer's paths and metadata URLs), decided from its URL alone: for
+   * frameworks that hand over the raw request only for the bridge's paths (Fastify: `reply.hijack()`).
+   */
+  handles(req: Pick<IncomingMessage, 'url'> & { originalUrl?: string }): boolean
   /** Resolves once keys and the provider are ready (the handler waits for it by itself). */
   ready(): Promise<void>
   /**
@@ -289,6 +294,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     issuer: o.issuer,
     callbackUrl: o.callbackUrl,
     handler,
+    handles: (req) => relative(new URL(req.originalUrl ?? req.url ?? '/', 'http://bridge.invalid').pathname) !== undefined,
     async ready() {
       await init()
     },
