@@ -37,6 +37,8 @@ export interface Stages {
 
 type Authenticated = Extract<McpAuthOutcome, { type: 'authenticated' }>
 
+const PENDING = Symbol('mcp-oauth.pendingBodyCheck')
+
 /** What an outcome decided before its body was read still has to do when the body comes. */
 interface Pending {
   plan: RequestPlan
@@ -50,7 +52,6 @@ export function createHandle(s: Stages): {
   handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
   checkBody: (outcome: McpAuthOutcome, body: unknown) => Promise<McpAuthOutcome>
 } {
-  const pending = new WeakMap<Authenticated, Pending>()
 
   /** Resolve path and metadata: an outcome when the request is not for the protected resource, else undefined. */
   function route(request: RequestLike, opts: HandleOptions | undefined): McpAuthOutcome | Promise<McpAuthOutcome> | undefined {
@@ -123,7 +124,10 @@ export function createHandle(s: Stages): {
         needsBody: mustRead,
       }
       // Kept for checkBody only when the host said it may still bring the body.
-      if (!hasBody && (opts?.bodyPending === true || mustRead)) pending.set(outcome, { plan, request, scopes: opts?.scopes, sessionPending })
+      if (!hasBody && (opts?.bodyPending === true || mustRead)) {
+        // On the outcome itself (not enumerable), not in a WeakMap: nothing for the collector to trace per request.
+        Object.defineProperty(outcome, PENDING, { value: { plan, request, scopes: opts?.scopes, sessionPending } satisfies Pending, configurable: true })
+      }
       return outcome
     } catch (err) {
       return refused(err, needs.length > 0 ? { scopes: needs } : undefined)
@@ -132,9 +136,9 @@ export function createHandle(s: Stages): {
 
   async function checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome> {
     if (outcome.type !== 'authenticated') return outcome
-    const state = pending.get(outcome)
+    const state = (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
     if (!state || body === undefined || state.request.method !== 'POST') return outcome
-    pending.delete(outcome)
+    delete (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
     if (body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
     try {
       const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
