@@ -127,6 +127,21 @@ describe('authorization codes and PKCE', () => {
     expect(refresh.json['error']).toBe('invalid_grant')
   })
 
+  it('two redemptions of one code racing past the consumed check: exactly one consumes it (take-once marker)', async () => {
+    // Two token requests on two instances can both read the code before either consumes it; oidc-provider's own
+    // check is read-then-write. Replay that interleaving exactly, through oidc-provider's models and the store.
+    const { back } = await authorize()
+    const provider = await world.bridge.provider()
+    const code = back.searchParams.get('code')!
+    const [a, b] = await Promise.all([provider.AuthorizationCode.find(code), provider.AuthorizationCode.find(code)])
+    expect(a?.consumed).toBeFalsy()
+    expect(b?.consumed).toBeFalsy()
+    const outcomes = await Promise.allSettled([a!.consume(), b!.consume()])
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult
+    expect(lost.reason).toMatchObject({ error: 'invalid_grant', error_description: 'authorization code already used' })
+  })
+
   it('no code_challenge → error=invalid_request back to the client (PKCE is required)', async () => {
     const req = authorizationRequest(as, clientId, REDIRECT, { resource: world.mcpUrl, code_challenge: undefined, code_challenge_method: undefined })
     const res = await fetch(req.url, { redirect: 'manual' })
@@ -340,6 +355,17 @@ describe('refresh tokens', () => {
     expect(replay.json['error']).toBe('invalid_grant')
     const after = await token(as, { grant_type: 'refresh_token', refresh_token: r2, client_id: clientId })
     expect(after.json['error']).toBe('invalid_grant')
+  })
+
+  it('a refresh token consumed by a racing request: the loser is a replay and the grant is revoked', async () => {
+    const { req, back } = await authorize()
+    const issued = await redeem(req, back.searchParams.get('code')!)
+    const provider = await world.bridge.provider()
+    const [a, b] = await Promise.all([1, 2].map(() => provider.RefreshToken.find(issued.json['refresh_token'] as string)))
+    const outcomes = await Promise.allSettled([a!.consume(), b!.consume()])
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
+    // The grant is gone: not even a fresh refresh of that chain works.
+    expect((await token(as, { grant_type: 'refresh_token', refresh_token: issued.json['refresh_token'] as string, client_id: clientId })).json['error']).toBe('invalid_grant')
   })
 
   it('a refresh token of one client is useless to another', async () => {

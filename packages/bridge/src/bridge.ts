@@ -143,7 +143,11 @@ export function createBridge(options: BridgeOptions): Bridge {
       const keys = o.signingKeys ?? [await defaultSigningKey()]
       const alg = String(keys[0]!.alg ?? 'ES256')
       const configuration: Configuration = {
-        adapter: createOidcAdapter(store, Math.max(o.refreshTokenTtl, 30 * 24 * 3600), sealer),
+        adapter: createOidcAdapter(store, Math.max(o.refreshTokenTtl, 30 * 24 * 3600), sealer, (message) => {
+          const err = new oidcErrors.InvalidGrant(message)
+          err.error_description = message
+          return err
+        }),
         clients: [],
         jwks: { keys: keys as never },
         cookies: { keys: o.cookieKeys ?? [randomBytes(32).toString('base64url')] },

@@ -24,6 +24,8 @@ const HASHED = new Set([
 ])
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'])
+/** One-time credentials: `consume()` redeems a take-once marker, so of two concurrent redemptions exactly one wins. */
+const ONE_TIME = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode'])
 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url')
@@ -32,8 +34,9 @@ export function sha256(value: string): string {
 /**
  * @param maxTtl lifetime of entries oidc-provider stores without one (registered clients) and of the indexes.
  * @param sealer seals the one credential an index must give back (the device code behind a user code).
+ * @param alreadyUsed the error a lost race for a one-time credential throws (oidc-provider's InvalidGrant).
  */
-export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Sealer): (model: string) => Adapter {
+export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Sealer, alreadyUsed: (message: string) => Error): (model: string) => Adapter {
   const now = () => Math.floor(Date.now() / 1000)
   const INDEX = 'bridge-oidc-grant-index'
   async function indexAdd(grantId: string, member: string, ttl: number): Promise<void> {
@@ -46,6 +49,13 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
   async function indexTake(grantId: string): Promise<string[]> {
     if (store.indexTake) return store.indexTake(INDEX, grantId)
     return JSON.parse((await store.take(INDEX, grantId)) ?? '[]') as string[]
+  }
+  async function revokeGrant(grantId: string): Promise<void> {
+    const members = await indexTake(grantId)
+    await Promise.all(members.map((m) => {
+      const [k, i] = JSON.parse(m) as [string, string]
+      return store.delete(k, i)
+    }))
   }
   return (model: string): Adapter => {
     const hashed = HASHED.has(model)
@@ -67,6 +77,7 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
         if (hashed) delete copy.jti
         const ttl = ttlOf(expiresIn)
         await store.set(kind, idOf(id), JSON.stringify(copy), ttl)
+        if (ONE_TIME.has(model) && !payload.consumed) await store.set('bridge-oidc-unused', `${model}:${idOf(id)}`, '1', ttl)
         if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, id, ttl)
         if (typeof payload.userCode === 'string') {
           const userCode = sha256(payload.userCode)
@@ -88,6 +99,13 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
       async consume(id) {
         const text = await store.get(kind, idOf(id))
         if (text === undefined) return
+        // oidc-provider checks `consumed`, then consumes: two concurrent redemptions (two requests, two instances)
+        // could both pass the check. The take-once marker lets exactly one through; the other is a replay.
+        if (ONE_TIME.has(model) && (await store.take('bridge-oidc-unused', `${model}:${idOf(id)}`)) === undefined) {
+          const grantId = (JSON.parse(text) as AdapterPayload).grantId
+          if (typeof grantId === 'string') await revokeGrant(grantId)
+          throw alreadyUsed(`${model === 'RefreshToken' ? 'refresh token' : model === 'DeviceCode' ? 'device code' : 'authorization code'} already used`)
+        }
         const payload = JSON.parse(text) as AdapterPayload
         payload.consumed = now()
         const left = typeof payload.exp === 'number' ? payload.exp - now() : maxTtl
@@ -96,13 +114,7 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
       async destroy(id) {
         await store.delete(kind, idOf(id))
       },
-      async revokeByGrantId(grantId) {
-        const members = await indexTake(grantId)
-        await Promise.all(members.map((m) => {
-          const [k, i] = JSON.parse(m) as [string, string]
-          return store.delete(k, i)
-        }))
-      },
+      revokeByGrantId: revokeGrant,
     }
   }
 }
