@@ -2,7 +2,7 @@
  * Two bridge instances on one real redis-server (RedisStore from @mcp-oauth/redis implements BridgeStore as is),
  * behind a round-robin proxy that sends each request to the other instance: the real MCP SDK client registers on
  * one, consents on another, comes back from the upstream to either — and a replayed refresh token is caught
- * whichever instance sees it.
+ * whichever instance sees it; with Redis down the bridge answers 503 with Retry-After, never 500.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -105,4 +105,25 @@ describe('the bridge on Redis, two instances', () => {
       expect(ttl, key).toBeGreaterThan(0)
     }
   })
+
+  it('Redis down: 503 with Retry-After from the token, registration and authorization endpoints (never 500); metadata still served', async () => {
+    const as = await metadata(`${proxy.origin}/oauth`)
+    await redis.stop()
+    try {
+      const refresh = await token(as, { grant_type: 'refresh_token', refresh_token: 'whatever', client_id: 'whoever' })
+      expect(refresh.status).toBe(503)
+      expect(refresh.json['error']).toBe('temporarily_unavailable')
+      const reg = await fetch(as.registration_endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:8090/callback'], token_endpoint_auth_method: 'none' }) })
+      expect(reg.status).toBe(503)
+      expect(Number(reg.headers.get('retry-after'))).toBeGreaterThan(0)
+      const page = await fetch(`${as.authorization_endpoint}?client_id=x&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A8090%2Fcallback`, { redirect: 'manual', headers: { accept: 'text/html' } })
+      expect(page.status).toBe(503)
+      expect(await page.text()).toContain('temporarily_unavailable')
+      expect((await fetch(`${proxy.origin}/.well-known/oauth-authorization-server/oauth`)).status).toBe(200)
+    } finally {
+      await redis.start()
+      for (const i of instances) await i.store.ready(10_000)
+    }
+  })
+
 })

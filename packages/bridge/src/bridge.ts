@@ -13,6 +13,7 @@ import { handleCallback, handleInteraction, type InteractionContext } from './in
 import { createOidcAdapter, sha256 } from './oidc-adapter.js'
 import { resolveOptions, type BridgeOptions, type ResolvedOptions } from './options.js'
 import { errorPage, escapeHtml, page, sendPage } from './pages.js'
+import { isStoreUnavailable, watchedStore, withOutageWatch } from './store-outage.js'
 import { createSealer, randomKey, type Sealer } from './seal.js'
 import type { BridgeStore } from './store.js'
 import { Upstream, UpstreamError, type UpstreamLogin, type UpstreamTokens } from './upstream.js'
@@ -118,7 +119,7 @@ function mappedFetch(hostMap: Map<string, string>): typeof fetch {
 
 export function createBridge(options: BridgeOptions): Bridge {
   const o: ResolvedOptions = resolveOptions(options)
-  const store: BridgeStore = o.store
+  const store: BridgeStore = watchedStore(o.store)
   const sealer: Sealer = createSealer(o.encryptionKeys ?? [randomKey()])
   const upstream = new Upstream(o.upstream, o.callbackUrl)
   const refreshing = new Map<string, Promise<UpstreamTokens>>()
@@ -272,18 +273,21 @@ export function createBridge(options: BridgeOptions): Bridge {
       else sendPage(res, 404, errorPage('not_found', 'There is no such page.'))
       return
     }
-    const { callback, ctx } = await init()
-    if (rel.startsWith('/interaction/')) return handleInteraction(ctx, req, res, rel)
-    if (rel === '/callback') return handleCallback(ctx, req, res)
-    req.url = rel + url.search
-    ;(req as IncomingMessage & { originalUrl?: string }).originalUrl = o.issuerPath + rel + url.search
-    await callback(req, res)
+    await withOutageWatch(res, async () => {
+      const { callback, ctx } = await init()
+      if (rel.startsWith('/interaction/')) return handleInteraction(ctx, req, res, rel)
+      if (rel === '/callback') return handleCallback(ctx, req, res)
+      req.url = rel + url.search
+      ;(req as IncomingMessage & { originalUrl?: string }).originalUrl = o.issuerPath + rel + url.search
+      await callback(req, res)
+    })
   }
 
   const handler: NodeHandler = (req, res, next) => {
     dispatch(req, res, next).catch((err: unknown) => {
       console.error('[mcp-oauth/bridge] request failed:', (err as Error)?.name, (err as Error)?.message)
-      if (!res.headersSent) sendPage(res, 500, errorPage('server_error', 'The sign-in service failed. Try again.'))
+      // A store outage is turned into 503 + Retry-After by the watch (the status is 5xx either way here).
+      if (!res.headersSent) sendPage(res, isStoreUnavailable(err) ? 503 : 500, errorPage(isStoreUnavailable(err) ? 'temporarily_unavailable' : 'server_error', 'The sign-in service failed. Try again.'))
       else res.destroy()
     })
   }
