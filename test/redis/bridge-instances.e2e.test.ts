@@ -1,8 +1,9 @@
 /**
  * The bridge on many instances, each step pinned to one: register on A, authorize on B, both instances
  * restarted (fresh memory) while the user is at the upstream login, the code exchanged on A, refreshed on B,
- * B restarted, refreshed again; Redis itself restarted (append-only file) without losing the grant; and what
- * Redis holds: no code, access token or refresh token, in any key or value, and every key expires.
+ * B restarted, refreshed again; Redis itself restarted (append-only file) without losing the grant; Redis down:
+ * 503 with Retry-After from the bridge, metadata and bridge JWTs unaffected; and what Redis holds: no code,
+ * access token or refresh token, in any key or value, and every key expires.
  * (test/bridge/redis.e2e.test.ts runs the SDK client's whole flow round robin and the replayed refresh token.)
  */
 import { createServer, type Server } from 'node:http'
@@ -185,6 +186,36 @@ describe('one login, each step on the other instance, restarts in between', () =
     await redis.start()
     for (const i of instances) await i.store!.ready(10_000)
     proxy.route = () => 'A'
+    const after = await token(as, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId })
+    expect(after.status).toBe(200)
+    refreshToken = after.json['refresh_token'] as string
+    accessToken = after.json['access_token'] as string
+  })
+
+  it('while Redis is down the bridge answers 503 with Retry-After (never 500), metadata and bridge JWTs keep working, and it recovers', async () => {
+    await redis.stop()
+    try {
+      for (const pin of ['A', 'B']) {
+        proxy.route = () => pin
+        const refresh = await fetch(as.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId }) })
+        expect(refresh.status).toBe(503)
+        expect(refresh.headers.get('retry-after')).toBe('2')
+        expect(await refresh.json()).toMatchObject({ error: 'temporarily_unavailable' })
+        const reg = await register(as, { client_name: 'during the outage', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })
+        expect(reg.status).toBe(503)
+        const page = await fetch(authorizationRequest(as, clientId, REDIRECT, { resource }).url, { redirect: 'manual', headers: { accept: 'text/html' } })
+        expect(page.status).toBe(503)
+        expect(page.headers.get('retry-after')).toBe('2')
+        expect(await page.text()).toContain('temporarily_unavailable')
+        expect((await fetch(`${proxy.origin}/.well-known/oauth-authorization-server/oauth`)).status).toBe(200)
+      }
+      proxy.route = undefined
+      expect((await whoami(accessToken)).status).toBe(200)
+    } finally {
+      await redis.start()
+    }
+    for (const i of instances) await i.store!.ready(10_000)
+    proxy.route = () => 'B'
     const after = await token(as, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId })
     expect(after.status).toBe(200)
     refreshToken = after.json['refresh_token'] as string
