@@ -2,8 +2,9 @@
  * The bridge on many instances, each step pinned to one: register on A, authorize on B, both instances
  * restarted (fresh memory) while the user is at the upstream login, the code exchanged on A, refreshed on B,
  * B restarted, refreshed again; Redis itself restarted (append-only file) without losing the grant; Redis down:
- * 503 with Retry-After from the bridge, metadata and bridge JWTs unaffected; and what Redis holds: no code,
- * access token or refresh token, in any key or value, and every key expires.
+ * 503 with Retry-After from the bridge, metadata and bridge JWTs unaffected; what Redis holds: no code,
+ * access token or refresh token, in any key or value, and every key expires; and the device flow with its
+ * user code looked up on the other instance.
  * (test/bridge/redis.e2e.test.ts runs the SDK client's whole flow round robin and the replayed refresh token.)
  */
 import { createServer, type Server } from 'node:http'
@@ -244,5 +245,43 @@ describe('one login, each step on the other instance, restarts in between', () =
       const refused = await token(as, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId })
       expect(refused.json['error']).toBe('invalid_grant')
     }
+  })
+})
+
+describe('the device flow across instances', () => {
+  it('device authorization on A, the user code looked up on B, consent and login round robin, the device polls on A', async () => {
+    proxy.route = () => 'A'
+    const reg = await register(as, {
+      client_name: 'fleet CLI', application_type: 'native', token_endpoint_auth_method: 'none',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: [], redirect_uris: [],
+    })
+    expect(reg.status).toBe(201)
+    const cli = reg.json['client_id'] as string
+    const start = await fetch(as.device_authorization_endpoint, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: cli, scope: 'mcp:tools', resource }),
+    })
+    expect(start.status).toBe(200)
+    expect(servedBy()).toBe('A')
+    const device = (await start.json()) as { device_code: string; user_code: string; verification_uri_complete: string }
+    const poll = () => token(as, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code, client_id: cli })
+    expect((await poll()).json['error']).toBe('authorization_pending')
+
+    // The user-code pages on B (oidc-provider's findByUserCode runs there), everything else round robin.
+    proxy.route = (_m, path) => (path.startsWith('/oauth/device') ? 'B' : undefined)
+    const before = proxy.log.length
+    const done = await browse(device.verification_uri_complete, { jar: new Jar(), origins: [proxy.origin, idp.url] })
+    expect(done.kind).toBe('device-done')
+    const hops = proxy.log.slice(before)
+    expect(hops.filter((e) => e.path.startsWith('/oauth/device')).every((e) => e.backend === 'B')).toBe(true)
+    expect(new Set(hops.map((e) => e.backend))).toEqual(new Set(['A', 'B']))
+
+    proxy.route = () => 'A'
+    const granted = await poll()
+    expect(granted.status).toBe(200)
+    expect((await whoami(granted.json['access_token'] as string)).status).toBe(200)
+    // A device code is redeemed once, on any instance.
+    proxy.route = () => 'B'
+    expect((await poll()).json['error']).toBe('invalid_grant')
   })
 })
