@@ -134,8 +134,8 @@ describe('authorization codes and PKCE', () => {
     const provider = await world.bridge.provider()
     const code = back.searchParams.get('code')!
     const [a, b] = await Promise.all([provider.AuthorizationCode.find(code), provider.AuthorizationCode.find(code)])
-    expect(a?.consumed).toBeFalsy()
-    expect(b?.consumed).toBeFalsy()
+    expect((a as { consumed?: unknown } | undefined)?.consumed).toBeFalsy()
+    expect((b as { consumed?: unknown } | undefined)?.consumed).toBeFalsy()
     const outcomes = await Promise.allSettled([a!.consume(), b!.consume()])
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
     const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult

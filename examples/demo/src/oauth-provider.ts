@@ -3,7 +3,7 @@
  * browser, `redirectToAuthorization` hands the URL to the dev IdP's scripted login (user `demo`), which is
  * exactly what a person would do in the browser: log in, consent, get redirected back with a code.
  */
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import type { DpopSession } from '@modelcontextprotocol/client'
 
@@ -27,7 +27,7 @@ export class DemoOAuthProvider implements OAuthClientProvider {
   #client: OAuthClientInformationMixed | undefined
   #tokens: OAuthTokens | undefined
   #verifier = ''
-  #discovery: unknown
+  #discovery: OAuthDiscoveryState | undefined
   /** The code from the last authorization, for `transport.finishAuth(code)`. */
   authorizationCode: string | undefined
   /** The whole redirect back (code, state, RFC 9207 `iss`), for the SDK v2 `transport.finishAuth(params)`. */
@@ -87,11 +87,11 @@ export class DemoOAuthProvider implements OAuthClientProvider {
   }
 
   /** SDK v2 (SEP-2352): what discovery found, kept beside the code verifier so the callback is checked against it. */
-  saveDiscoveryState(state: unknown): void {
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
     this.#discovery = state
   }
 
-  discoveryState(): unknown {
+  discoveryState(): OAuthDiscoveryState | undefined {
     return this.#discovery
   }
 
