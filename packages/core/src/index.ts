@@ -16,7 +16,7 @@ export type { DpopProofRules, DpopProofTarget, VerifiedDpopProof } from './token
 export { MemoryDpopReplayStore, isDpopReplayStore } from './token/dpop-replay.js'
 export type { DpopReplayStore } from './token/dpop-replay.js'
 export type { DpopMode } from './token/dpop.js'
-export type { DpopOptions } from './options/validate-dpop.js'
+export type { DpopOptions } from './options.js'
 export type { PlainResponse } from './http/plain-response.js'
 export { toResponse } from './http/plain-response.js'
 export type { ProtectedResourceMetadata } from './metadata/rfc9728.js'

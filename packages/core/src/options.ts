@@ -6,7 +6,7 @@ import type { AuthInfo } from './auth-info.js'
 import type { McpAuthEvent } from './events.js'
 import type { McpPolicy, ResolvedPolicy } from './mcp/policy.js'
 import type { SessionStore } from './mcp/session-binding.js'
-import type { DpopOptions } from './options/validate-dpop.js'
+import type { DpopReplayStore } from './token/dpop-replay.js'
 import type { DpopMode, ResolvedDpop } from './token/dpop.js'
 import type { KeyValueStore } from './store.js'
 
@@ -241,4 +241,35 @@ export interface ResolvedOptions {
   nativeCrypto: boolean
   dpop: ResolvedDpop | false
   cors: boolean
+}
+
+/**
+ * DPoP (RFC 9449) settings. `dpop: 'allowed'` (the default) is `{ mode: 'allowed' }`.
+ *
+ * @example
+ * ```ts
+ * createMcpAuth({ resource, issuer, dpop: { mode: 'required', replayStore: new RedisDpopReplayStore(redisStore) } })
+ * ```
+ */
+export interface DpopOptions {
+  /** `'allowed'` (default): bearer and DPoP-bound tokens; `'required'`: only DPoP-bound tokens (RFC 9449 §7.1). */
+  mode?: DpopMode
+  /** Proof algorithms accepted, advertised as `algs` and in PRM `dpop_signing_alg_values_supported`. Default: every asymmetric JWS algorithm. */
+  algorithms?: string[]
+  /** Seconds a proof is accepted after its `iat` (RFC 9449 §4.3 step 11). Default 60. */
+  maxAge?: number
+  /** Seconds of clock skew allowed for the proof's `iat`. Default: the `clockTolerance` option (5). */
+  clockTolerance?: number
+  /** Longest `DPoP` header accepted, in characters. Default 8192. */
+  maxProofLength?: number
+  /**
+   * Where proof `jti`s are remembered (RFC 9449 §11.1). Default: in memory (one process). With several instances
+   * use a shared one: `new RedisDpopReplayStore(redisStore)` from `@mcp-oauth/redis`.
+   */
+  replayStore?: DpopReplayStore
+  /**
+   * Require a server nonce in every proof (RFC 9449 §8): `{ secret }` (≥ 32 bytes, the same on every instance) and
+   * `lifetime` in seconds (default 300; the previous window's nonce is still accepted). Default: no nonces.
+   */
+  nonce?: { secret: string | Uint8Array; lifetime?: number }
 }
