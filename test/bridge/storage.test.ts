@@ -60,6 +60,10 @@ describe('the store holds no credential in the clear', () => {
       expect(everything.includes(secret), `${name} stored in the clear`).toBe(false)
     }
     expect(everything).toMatch(/bridge-upstream-token \S+ v1\./)
+    // The session id is the browser's cookie value: behind its uid it is sealed too.
+    const sessionIndex = store.written.filter((line) => line.startsWith('bridge-oidc-session-uid '))
+    expect(sessionIndex.length).toBeGreaterThan(0)
+    for (const line of sessionIndex) expect(line.split(' ')[2], 'session id behind its uid').toMatch(/^v1\./)
   })
 })
 

@@ -33,7 +33,7 @@ export function sha256(value: string): string {
 
 /**
  * @param maxTtl lifetime of entries oidc-provider stores without one (registered clients) and of the indexes.
- * @param sealer seals the one credential an index must give back (the device code behind a user code).
+ * @param sealer seals the credentials an index must give back (the device code behind a user code, the session id behind its uid).
  * @param alreadyUsed the error a lost race for a one-time credential throws (oidc-provider's InvalidGrant).
  */
 export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Sealer, alreadyUsed: (message: string) => Error): (model: string) => Adapter {
@@ -78,7 +78,8 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
         const ttl = ttlOf(expiresIn)
         await store.set(kind, idOf(id), JSON.stringify(copy), ttl)
         if (ONE_TIME.has(model) && !payload.consumed) await store.set('bridge-oidc-unused', `${model}:${idOf(id)}`, '1', ttl)
-        if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, id, ttl)
+        // The session id is the browser's cookie value: the index keeps it sealed, like the device code below.
+        if (model === 'Session' && typeof payload.uid === 'string') await store.set('bridge-oidc-session-uid', payload.uid, sealer.seal(id, `session-uid:${payload.uid}`), ttl)
         if (typeof payload.userCode === 'string') {
           const userCode = sha256(payload.userCode)
           await store.set('bridge-oidc-usercode', userCode, sealer.seal(id, `usercode:${userCode}`), ttl)
@@ -87,7 +88,8 @@ export function createOidcAdapter(store: BridgeStore, maxTtl: number, sealer: Se
       },
       find: read,
       async findByUid(uid) {
-        const id = await store.get('bridge-oidc-session-uid', uid)
+        const sealed = await store.get('bridge-oidc-session-uid', uid)
+        const id = sealed === undefined ? undefined : sealer.open(sealed, `session-uid:${uid}`)
         return id === undefined ? undefined : read(id)
       },
       async findByUserCode(userCode) {
