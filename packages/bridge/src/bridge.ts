@@ -213,6 +213,9 @@ export function createBridge(options: BridgeOptions): Bridge {
           devInteractions: { enabled: false },
           registration: { enabled: o.registration, initialAccessToken: false, issueRegistrationAccessToken: false },
           revocation: { enabled: true },
+          // RFC 9449: a client that sends a DPoP proof to the token endpoint gets a DPoP-bound JWT (cnf.jkt), which
+          // the core verifies with a fresh proof on every request; a client without a proof still gets a Bearer token.
+          dPoP: { enabled: true },
           userinfo: { enabled: true },
           rpInitiatedLogout: { enabled: false },
           deviceFlow: {
