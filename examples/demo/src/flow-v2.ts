@@ -4,8 +4,8 @@
  * `Mcp-Name` headers on every request. Every HTTP exchange is recorded, headers included.
  */
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client'
-import { DemoOAuthProvider } from './oauth-provider.js'
-import { recordingFetch, type FlowExchange, type FlowOptions } from './flow.js'
+import type { DemoOAuthProvider } from './oauth-provider.js'
+import { demoProvider, recordingFetch, type FlowExchange, type FlowOptions } from './flow.js'
 
 export interface FlowV2Options extends FlowOptions {
   /** Which revision the client speaks: 2026-07-28 (default; `server/discover` first) or 2025-11-25 (`initialize`). */
@@ -25,16 +25,7 @@ export interface FlowV2Result {
 /** Connect with OAuth (401 → discovery → registration or CIMD → PKCE → token), then connect again with the token. */
 export async function connectWithOAuthV2(options: FlowV2Options): Promise<FlowV2Result> {
   const exchanges: FlowExchange[] = []
-  const provider = new DemoOAuthProvider({
-    redirectUrl: options.redirectUrl ?? 'http://127.0.0.1:8090/callback',
-    authorize: async (url) => {
-      options.onAuthorize?.(url)
-      return options.authorize(url)
-    },
-    ...(options.clientMetadataUrl ? { clientMetadataUrl: options.clientMetadataUrl } : {}),
-    ...(options.tokens ? { tokens: options.tokens } : {}),
-    ...(options.dpop ? { dpop: options.dpop } : {}),
-  })
+  const provider = demoProvider(options)
   const fetchFn = recordingFetch(options.serverUrl, exchanges, options.onExchange)
   const authProvider = provider as unknown as OAuthClientProvider
   const makeTransport = () => new StreamableHTTPClientTransport(new URL(options.serverUrl), { authProvider, fetch: fetchFn })

@@ -92,13 +92,9 @@ export function recordingFetch(serverUrl: string, exchanges: FlowExchange[], onE
   }
 }
 
-/**
- * Connect with OAuth: the first connect gets the 401, discovers, registers and sends the user to authorize;
- * the provider completes the login; `finishAuth` exchanges the code; the second connect succeeds.
- */
-export async function connectWithOAuth(options: FlowOptions): Promise<FlowResult> {
-  const exchanges: FlowExchange[] = []
-  const provider = new DemoOAuthProvider({
+/** The client's OAuth provider for one flow (SDK v1 or v2): its redirect, the scripted login, CIMD, starting tokens, DPoP. */
+export function demoProvider(options: FlowOptions): DemoOAuthProvider {
+  return new DemoOAuthProvider({
     redirectUrl: options.redirectUrl ?? 'http://127.0.0.1:8090/callback',
     authorize: async (url) => {
       options.onAuthorize?.(url)
@@ -106,7 +102,17 @@ export async function connectWithOAuth(options: FlowOptions): Promise<FlowResult
     },
     ...(options.clientMetadataUrl ? { clientMetadataUrl: options.clientMetadataUrl } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
   })
+}
+
+/**
+ * Connect with OAuth: the first connect gets the 401, discovers, registers and sends the user to authorize;
+ * the provider completes the login; `finishAuth` exchanges the code; the second connect succeeds.
+ */
+export async function connectWithOAuth(options: FlowOptions): Promise<FlowResult> {
+  const exchanges: FlowExchange[] = []
+  const provider = demoProvider(options)
   const fetchFn = recordingFetch(options.serverUrl, exchanges, options.onExchange)
   const makeTransport = () => new StreamableHTTPClientTransport(new URL(options.serverUrl), { authProvider: provider, fetch: fetchFn })
   let transport = makeTransport()
