@@ -77,6 +77,17 @@ describe.each(hosts)('CORS on the MCP endpoint: $name', (host) => {
     expect(res.headers['access-control-expose-headers']).toMatch(/\bMcp-Session-Id\b/)
   })
 
+  it("the handler's answer to a request without Origin (no browser) carries no CORS headers; refusals still do", async () => {
+    const token = await idp.sign({ aud: app.resource, scope: 'mcp:tools' })
+    const res = await send(app.url, 'GET', '/mcp', { authorization: `Bearer ${token}` })
+    expect(res.status).toBe(200)
+    expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    expect(res.headers['access-control-expose-headers']).toBeUndefined()
+    const refused = await send(app.url, 'GET', '/mcp', {})
+    expect(refused.status).toBe(401)
+    expect(refused.headers['access-control-allow-origin']).toBe('*')
+  })
+
   it('routes outside the resource are left alone', async () => {
     const res = await send(app.url, 'GET', '/public', { origin: ORIGIN })
     expect(res.status).toBe(200)

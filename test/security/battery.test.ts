@@ -73,7 +73,11 @@ const coreViaJose: BatteryHost = {
   start: (options) => coreHost.start({ ...options, nativeCrypto: false }),
 }
 
-const allHosts: BatteryHost[] = [coreHost, coreViaJose, ...networkHosts]
+/** The core with every signature checked synchronously, and with every one on libuv's thread pool (nativeCrypto). */
+const coreInline: BatteryHost = { name: 'core (node:crypto inline)', start: (options) => coreHost.start({ ...options, nativeCrypto: 'inline' }) }
+const corePool: BatteryHost = { name: 'core (node:crypto thread pool)', start: (options) => coreHost.start({ ...options, nativeCrypto: 'thread-pool' }) }
+
+const allHosts: BatteryHost[] = [coreHost, coreViaJose, coreInline, corePool, ...networkHosts]
 
 let idp: TestIssuer
 let attacker: Attacker

@@ -61,7 +61,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     trustHeaders: config.policy?.trustHeaders === true,
   }
   warnAboutOfflineAccess(config, emit)
-  const { handle, checkBody } = createHandle(s)
+  const { handle, checkBody, handleNow, checkBodyNow } = createHandle(s)
   const hooks = (outcome: McpAuthOutcome) => outcome.type === 'authenticated'
     ? responseHooks(s.sessions, config.policy, outcome.auth, outcome.requests, outcome.mayCreateSession)
     : undefined
@@ -98,8 +98,13 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     isProtectedPath: (path) => s.routes.isProtected(pathOf(path)),
     handle,
     checkBody,
+    handleNow,
+    checkBodyNow,
     watchNodeResponse: (outcome, res) => {
-      if (config.cors && outcome.type === 'authenticated' && res.setHeader) {
+      // Only a browser's request needs them, and it always carries Origin (Fetch: every CORS request does); a
+      // response whose request is unknown gets them too.
+      const fromBrowser = res.req?.headers === undefined || res.req.headers.origin !== undefined
+      if (config.cors && fromBrowser && outcome.type === 'authenticated' && res.setHeader) {
         addCorsHeaders((name) => res.getHeader(name) !== undefined, (name, value) => res.setHeader!(name, value))
       }
       const h = hooks(outcome)

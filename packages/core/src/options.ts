@@ -153,10 +153,13 @@ export interface McpAuthOptions {
    */
   trustProxy?: boolean
   /**
-   * On Node, check JWS signatures with `node:crypto` (2–4× faster than WebCrypto on a cache miss; keys still
-   * come from jose). Default `true`; `false` verifies through jose everywhere. Other runtimes always use jose.
+   * On Node, check JWS signatures with `node:crypto` (2–4× less CPU than WebCrypto on a cache miss; keys still
+   * come from jose). Default `true`: each key's first checks are timed, and a key whose check costs more than
+   * the hand-off to libuv's thread pool (P-256 and Ed25519 on slow machines) is checked there, freeing the
+   * event loop; a cheaper one (RSA, usually) synchronously. `'inline'` or `'thread-pool'` fixes the path for
+   * every key; `false` verifies through jose (WebCrypto) everywhere. Other runtimes always use jose.
    */
-  nativeCrypto?: boolean
+  nativeCrypto?: boolean | 'inline' | 'thread-pool'
   /**
    * DPoP (RFC 9449): `'allowed'` (default) accepts bearer tokens and DPoP-bound tokens with their proofs
    * (`Authorization: DPoP <token>` + a `DPoP` header), refusing a DPoP-bound token sent as `Bearer`;
@@ -239,6 +242,8 @@ export interface ResolvedOptions {
   mirror: AuthorizationServerMetadataMirror | undefined
   trustProxy: boolean
   nativeCrypto: boolean
+  /** Where node:crypto checks token signatures: chosen per key (`auto`), or fixed by `nativeCrypto`. */
+  verifyPath: 'auto' | 'inline' | 'thread-pool'
   dpop: ResolvedDpop | false
   cors: boolean
 }

@@ -2,7 +2,7 @@
  * Express 4 and 5 adapter: translate the request, call the core, copy its answer. No status codes, header
  * strings or token rules live here.
  */
-import { createMcpAuth, handleNodeRequest, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type PlainResponse } from '@mcp-oauth/core'
+import { createMcpAuth, handleNodeRequest, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type McpAuthOutcome, type PlainResponse } from '@mcp-oauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare module 'express-serve-static-core' {
@@ -29,19 +29,24 @@ function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   const withPolicy = auth.options.policy !== undefined
   return (req: Request, res: Response, next: NextFunction) => {
     const like = requestLikeFromNode(req)
-    // Without a policy nothing depends on the body: one promise (the core's) per request. A body express.json()
-    // already parsed is passed on anyway: it is checked against its MCP headers and tells whether a session can start.
-    const pending = withPolicy && (opts?.protect || auth.isProtectedPath(like.url))
-      ? handleNodeRequest(auth, req, like, opts)
-      : auth.handle(like, req.body === undefined ? opts : { ...opts, body: req.body })
-    pending.then((outcome) => {
+    const act = (outcome: McpAuthOutcome): void => {
       if (outcome.type === 'respond') return send(res, outcome.response)
       if (outcome.type === 'authenticated') {
         req.auth = outcome.auth
         auth.watchNodeResponse(outcome, res)
       }
       next()
-    }, next)
+    }
+    // Without a policy nothing depends on the body. A body express.json() already parsed is passed on anyway:
+    // it is checked against its MCP headers and tells whether a session can start. A cache hit is decided at
+    // once (handleNow): no promise, next() in the same tick.
+    if (withPolicy && (opts?.protect || auth.isProtectedPath(like.url))) {
+      handleNodeRequest(auth, req, like, opts).then(act).catch(next)
+      return
+    }
+    const outcome = auth.handleNow(like, req.body === undefined ? opts : { ...opts, body: req.body })
+    if (outcome instanceof Promise) outcome.then(act).catch(next)
+    else act(outcome)
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import fp from 'fastify-plugin'
 import { createMcpAuth, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type McpAuthOutcome, type RequestLike } from '@mcp-oauth/core'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,7 +24,7 @@ declare module 'fastify' {
 /** `app.mcpAuth`. */
 export interface McpAuthDecorator {
   /** An `onRequest` (or `preHandler`) hook that authenticates whatever route it is on, optionally requiring scopes. */
-  protect(opts?: AuthenticateOptions): onRequestAsyncHookHandler
+  protect(opts?: AuthenticateOptions): onRequestHookHandler
   /** The core object, for `auth.resource`, `auth.protectedResourceMetadataUrl`, … */
   readonly auth: McpAuth
 }
@@ -40,10 +40,29 @@ function nodeLike(request: FastifyRequest): RequestLike {
   return requestLikeFromNode({ method: raw.method, url: raw.url, headers: raw.headers, rawHeaders: raw.rawHeaders, body: request.body })
 }
 
-function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcome: McpAuthOutcome): unknown {
+type Done = (err?: Error) => void
+
+/** Go on with `value` now, or when the promise settles; a rejection is Fastify's error (500), as for any hook. */
+function then<T>(value: T | Promise<T>, go: (v: T) => void, done: Done): void {
+  if (value instanceof Promise) {
+    value.then((v) => {
+      try {
+        go(v)
+      } catch (err) {
+        done(err as Error)
+      }
+    }, done)
+  } else {
+    go(value)
+  }
+}
+
+/** Reply with a refusal (and stop: `done` is not called), or set `request.auth` and go on. */
+function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcome: McpAuthOutcome, done: Done): void {
   if (outcome.type === 'respond') {
     const { status, headers, body } = outcome.response
-    return reply.code(status).headers(headers).send(body)
+    reply.code(status).headers(headers).send(body)
+    return
   }
   if (outcome.type === 'authenticated') {
     const raw = request.raw as typeof request.raw & { auth?: AuthInfo }
@@ -52,35 +71,37 @@ function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcom
     raw.auth = outcome.auth
     auth.watchNodeResponse(outcome, reply.raw)
   }
-  return undefined
+  done()
 }
 
 /**
  * Decide as early as the request allows: in `onRequest` from the headers (an MCP 2026-07-28 request, or any
  * request the policy does not judge by its body); what needs the body waits for `preHandler`, where Fastify
- * has parsed it. A POST decided early is still checked against its body there.
+ * has parsed it. A POST decided early is still checked against its body there. The hooks take Fastify's
+ * `done` callback and the core's `handleNow`: a cache hit goes through both hooks without a promise.
  */
-async function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts?: HandleOptions): Promise<unknown> {
+function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: HandleOptions | undefined, done: Done): void {
   // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
   const body = request.body
-  if (body !== undefined) return act(auth, request, reply, await auth.handle(nodeLike(request), { ...opts, body }))
+  if (body !== undefined) return then(auth.handleNow(nodeLike(request), { ...opts, body }), (o) => act(auth, request, reply, o, done), done)
   const post = request.raw.method === 'POST'
-  const outcome = await auth.handle(nodeLike(request), post ? { ...opts, bodyPending: true } : opts)
-  if (outcome.type === 'needs-body' || (post && outcome.type === 'authenticated')) {
-    waiting.set(request, { outcome, opts })
-    return undefined
-  }
-  return act(auth, request, reply, outcome)
+  then(auth.handleNow(nodeLike(request), post ? { ...opts, bodyPending: true } : opts), (outcome) => {
+    if (outcome.type === 'needs-body' || (post && outcome.type === 'authenticated')) {
+      waiting.set(request, { outcome, opts })
+      return done()
+    }
+    act(auth, request, reply, outcome, done)
+  }, done)
 }
 
-async function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, done: Done): void {
   const state = waiting.get(request)
-  if (!state) return undefined
+  if (!state) return done()
   waiting.delete(request)
   const outcome = state.outcome.type === 'needs-body'
-    ? await auth.handle(nodeLike(request), request.body === undefined ? state.opts : { ...state.opts, body: request.body })
-    : await auth.checkBody(state.outcome, request.body)
-  return act(auth, request, reply, outcome)
+    ? auth.handleNow(nodeLike(request), request.body === undefined ? state.opts : { ...state.opts, body: request.body })
+    : auth.checkBodyNow(state.outcome, request.body)
+  then(outcome, (o) => act(auth, request, reply, o, done), done)
 }
 
 const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) => {
@@ -88,15 +109,15 @@ const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) =>
   // First, so registering twice fails with "The decorator 'mcpAuth' has already been added!".
   app.decorate('mcpAuth', {
     auth,
-    protect: (opts?: AuthenticateOptions): onRequestAsyncHookHandler => (request, reply) => run(auth, request, reply, { ...opts, protect: true }),
+    protect: (opts?: AuthenticateOptions): onRequestHookHandler => (request, reply, done) => run(auth, request, reply, { ...opts, protect: true }, done),
   } satisfies McpAuthDecorator)
   app.decorateRequest('auth', null)
   // Refuse at onRequest whenever the headers suffice; the body (parsed by preHandler) confirms or decides.
-  app.addHook('onRequest', (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.config.mcpAuth
-    return run(auth, request, reply, route && { ...route, protect: true })
+    run(auth, request, reply, route && { ...route, protect: true }, done)
   })
-  app.addHook('preHandler', (request, reply) => confirm(auth, request, reply))
+  app.addHook('preHandler', (request, reply, done) => confirm(auth, request, reply, done))
 }
 
 /**

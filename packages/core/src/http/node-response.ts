@@ -15,6 +15,8 @@ export interface NodeResponseLike {
   setHeader?(name: string, value: string): unknown
   removeHeader?(name: string): void
   flushHeaders?(): void
+  /** The request this answers (`ServerResponse.req`). */
+  req?: { headers?: Record<string, unknown> }
 }
 
 function headerFrom(headers: Headers, name: string): string | undefined {

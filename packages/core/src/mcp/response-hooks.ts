@@ -16,6 +16,8 @@ export function responseHooks(
   requests: readonly PolicyRequest[],
   mayCreateSession: boolean,
 ): InterceptHooks | undefined {
+  // Most requests need neither hook: no object for them.
+  if (!(sessions.store && mayCreateSession) && !policy?.filterToolsList) return undefined
   const hooks: InterceptHooks = {}
   if (sessions.store && mayCreateSession) hooks.onSessionId = (id) => void sessions.bind(id, info)
   if (policy?.filterToolsList) {

@@ -33,15 +33,23 @@ export class SessionStage {
   /**
    * Throws ERR_SESSION_MISMATCH (answered 404) when `sessionId` is bound to another user, and
    * ERR_STORE_UNAVAILABLE (503 with Retry-After) when the store cannot say: an unanswered lookup is never
-   * taken for "not bound".
+   * taken for "not bound". A store that answers synchronously (the in-memory default) is checked
+   * synchronously: a Map lookup, no promise.
    */
-  async check(sessionId: string, info: AuthInfo): Promise<void> {
-    let bound: SessionBinding | undefined
+  check(sessionId: string, info: AuthInfo): void | Promise<void> {
+    let bound: SessionBinding | undefined | Promise<SessionBinding | undefined>
     try {
-      bound = await this.store!.get(sessionId)
+      bound = this.store!.get(sessionId)
     } catch (err) {
       throw this.#unavailable('get', err)
     }
+    if (bound instanceof Promise) {
+      return bound.then((b) => this.#compare(b, info), (err: unknown) => { throw this.#unavailable('get', err) })
+    }
+    this.#compare(bound, info)
+  }
+
+  #compare(bound: SessionBinding | undefined, info: AuthInfo): void {
     if (bound && !sameBinding(bound, bindingOf(info))) throw new McpAuthError('ERR_SESSION_MISMATCH', 'Session not found')
   }
 

@@ -43,7 +43,10 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
   const sessionStore = resolveSessionStore(options.sessionBinding)
   const mirror = resolveMirror(options.authorizationServerMetadata, issuers.length)
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') fail('trustProxy', 'must be true or false.')
-  if (options.nativeCrypto !== undefined && typeof options.nativeCrypto !== 'boolean') fail('nativeCrypto', 'must be true or false.')
+  const native = options.nativeCrypto
+  if (native !== undefined && typeof native !== 'boolean' && native !== 'inline' && native !== 'thread-pool') {
+    fail('nativeCrypto', "must be true (the default: the path chosen per key), false (jose everywhere), 'inline' or 'thread-pool'.")
+  }
   if (options.cors !== undefined && typeof options.cors !== 'boolean') fail('cors', 'must be true or false.')
 
   const clockTolerance = seconds(options.clockTolerance, 'clockTolerance', 5)
@@ -79,7 +82,8 @@ export function resolveOptions(options: McpAuthOptions): ResolvedOptions {
     sessionStore,
     mirror,
     trustProxy: options.trustProxy === true,
-    nativeCrypto: options.nativeCrypto !== false,
+    nativeCrypto: native !== false,
+    verifyPath: native === 'inline' || native === 'thread-pool' ? native : 'auto',
     dpop,
     cors: options.cors !== false,
   }

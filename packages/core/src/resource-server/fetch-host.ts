@@ -66,7 +66,8 @@ export async function serveFetch(host: FetchHost, request: Request, handler: Fet
   const response = await handler(forward, outcome.auth, body !== undefined ? { parsedBody: body } : {})
   const hooks = host.hooks(outcome)
   const answer = hooks ? await applyHooks(response, hooks) : response
-  return host.cors ? withCorsHeaders(answer) : answer
+  // Only a browser's request needs them, and it always carries Origin (every CORS request does).
+  return host.cors && request.headers.has('origin') ? withCorsHeaders(answer) : answer
 }
 
 async function applyHooks(response: Response, hooks: InterceptHooks): Promise<Response> {

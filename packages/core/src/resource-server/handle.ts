@@ -6,8 +6,12 @@
  *   (challenges.ts).
  * The order is the same on every host, whether it has the body up front or later (`checkBody`): a malformed
  * header (400) → the token (401) → the scopes the headers or body name (403) → the body against its headers
- * (400) and its own scopes (403). A cache hit runs synchronously up to the final outcome: no await unless the
- * policy's `check` or the session store needs one.
+ * (400) and its own scopes (403).
+ *
+ * Every stage returns its result itself when it has it and a promise only when it must wait (a token not in
+ * the cache, the policy's `check`, a session store that is not in memory). So a cache hit is decided
+ * synchronously end to end: `handleNow` returns the outcome itself, and an adapter that uses it makes no
+ * promise and waits no microtask for the request.
  */
 import { authInfoExtra, type AuthInfo } from '../auth-info.js'
 import { McpAuthError } from '../errors.js'
@@ -35,9 +39,14 @@ export interface Stages {
   trustHeaders: boolean
 }
 
+/** A value now, or a promise of it when a stage has to wait. */
+export type MaybePromise<T> = T | Promise<T>
+
 type Authenticated = Extract<McpAuthOutcome, { type: 'authenticated' }>
 
 const PENDING = Symbol('mcp-oauth.pendingBodyCheck')
+const NEEDS_BODY: McpAuthOutcome = Object.freeze({ type: 'needs-body' })
+const NEXT: McpAuthOutcome = Object.freeze({ type: 'next' })
 
 /** What an outcome decided before its body was read still has to do when the body comes. */
 interface Pending {
@@ -48,72 +57,128 @@ interface Pending {
   sessionPending: boolean
 }
 
-export function createHandle(s: Stages): {
-  handle: (request: RequestLike, opts?: HandleOptions) => Promise<McpAuthOutcome>
-  checkBody: (outcome: McpAuthOutcome, body: unknown) => Promise<McpAuthOutcome>
-} {
+/** One request through the stages after routing: what it is, what it needs, who it is. */
+interface Decision {
+  request: RequestLike
+  opts: HandleOptions | undefined
+  /** The body, on a POST only (Express 4's body parser leaves `{}` on every GET). */
+  body: unknown
+  plan: RequestPlan
+  /** The scopes the request needs (the challenge names them when it is refused). */
+  needs: readonly string[]
+}
 
-  /** Resolve path and metadata: an outcome when the request is not for the protected resource, else undefined. */
-  function route(request: RequestLike, opts: HandleOptions | undefined): McpAuthOutcome | Promise<McpAuthOutcome> | undefined {
-    let path: string
+export interface Handle {
+  /** The outcome, or a promise of it when a stage must wait. */
+  handleNow(request: RequestLike, opts?: HandleOptions): MaybePromise<McpAuthOutcome>
+  checkBodyNow(outcome: McpAuthOutcome, body: unknown): MaybePromise<McpAuthOutcome>
+  handle(request: RequestLike, opts?: HandleOptions): Promise<McpAuthOutcome>
+  checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome>
+}
+
+export function createHandle(s: Stages): Handle {
+  const handleNow = (request: RequestLike, opts?: HandleOptions): MaybePromise<McpAuthOutcome> => {
     try {
-      path = s.routes.publicPath(request)
+      return route(s, request, opts) ?? authenticate(s, request, opts)
     } catch (err) {
-      // A malformed forwarded header: refused, but not counted as a rejected token.
-      return { type: 'respond', response: s.challenges.respond(err), ...(err instanceof McpAuthError ? { error: err } : {}) }
+      return Promise.reject(err)
     }
-    const metadata = s.routes.metadata(request.method, path)
-    if (metadata) return { type: 'respond', response: metadata }
-    if (opts?.body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
-    const mirrored = s.routes.mirrored(request.method, path)
-    if (mirrored) return mirrored.then((response) => ({ type: 'respond', response }))
-    if (!opts?.protect && !s.routes.isProtected(path)) return { type: 'next' }
-    if (isPreflight(request)) {
-      const answer = s.challenges.preflight(request)
-      return answer ? { type: 'respond', response: answer } : { type: 'next' }
-    }
-    return undefined
   }
+  const checkBodyNow = (outcome: McpAuthOutcome, body: unknown) => checkPendingBody(s, outcome, body)
+  return {
+    handleNow,
+    checkBodyNow,
+    handle: (request, opts) => asPromise(() => handleNow(request, opts)),
+    checkBody: (outcome, body) => asPromise(() => checkBodyNow(outcome, body)),
+  }
+}
 
-  /** Plan, verify, authorize, check the body and the session; any refusal becomes its response. */
-  async function authenticate(request: RequestLike, opts: HandleOptions | undefined): Promise<McpAuthOutcome> {
-    // Only a POST has a JSON-RPC body (Express 4's body parser leaves `{}` on every GET).
-    const body = request.method === 'POST' ? opts?.body : undefined
-    let plan: RequestPlan | 'needs-body'
-    try {
-      plan = s.authorizer.plan(request, body, opts?.bodyPending === true)
-    } catch (err) {
-      return refused(err, undefined)
-    }
-    if (plan === 'needs-body') return { type: 'needs-body' }
-    // What this request needs from its path and, with a policy, from its headers or body (known before the token).
-    let needs = s.authorizer.staticNeeds(plan.requests, opts?.scopes)
+function asPromise<T>(run: () => MaybePromise<T>): Promise<T> {
+  try {
+    const value = run()
+    return value instanceof Promise ? value : Promise.resolve(value)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/** Resolve path and metadata: an outcome when the request is not for the protected resource, else undefined. */
+function route(s: Stages, request: RequestLike, opts: HandleOptions | undefined): MaybePromise<McpAuthOutcome> | undefined {
+  let path: string
+  try {
+    path = s.routes.publicPath(request)
+  } catch (err) {
+    // A malformed forwarded header: refused, but not counted as a rejected token.
+    return { type: 'respond', response: s.challenges.respond(err), ...(err instanceof McpAuthError ? { error: err } : {}) }
+  }
+  const metadata = s.routes.metadata(request.method, path)
+  if (metadata) return { type: 'respond', response: metadata }
+  if (opts?.body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
+  const mirrored = s.routes.mirrored(request.method, path)
+  if (mirrored) return mirrored.then((response) => ({ type: 'respond', response }))
+  if (!opts?.protect && !s.routes.isProtected(path)) return NEXT
+  if (isPreflight(request)) {
+    const answer = s.challenges.preflight(request)
+    return answer ? { type: 'respond', response: answer } : NEXT
+  }
+  return undefined
+}
+
+/** Plan, then verify the token; any refusal becomes its response. */
+function authenticate(s: Stages, request: RequestLike, opts: HandleOptions | undefined): MaybePromise<McpAuthOutcome> {
+  const body = request.method === 'POST' ? opts?.body : undefined
+  let plan: RequestPlan | 'needs-body'
+  try {
+    plan = s.authorizer.plan(request, body, opts?.bodyPending === true)
+  } catch (err) {
+    return refused(s, err, [])
+  }
+  if (plan === 'needs-body') return NEEDS_BODY
+  // What this request needs from its path and, with a policy, from its headers or body (known before the token).
+  const d: Decision = { request, opts, body, plan, needs: s.authorizer.staticNeeds(plan.requests, opts?.scopes) }
+  let verified: MaybePromise<AuthInfo>
+  try {
+    verified = s.verifier.verifyRequest(request)
+  } catch (err) {
+    return refused(s, err, d.needs)
+  }
+  if (verified instanceof Promise) return verified.then((info) => authorize(s, d, info), (err: unknown) => refused(s, err, d.needs))
+  return authorize(s, d, verified)
+}
+
+/** The policy's `check` (the only stage of authorization that may wait), then the rest. */
+function authorize(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutcome> {
+  if (!s.authorizer.hasCheck(d.plan.requests)) return admit(s, d, info)
+  return s.authorizer.decide(d.plan.requests, info, d.needs, d.plan.modern).then((decided) => {
+    d.needs = decided.needs
+    if (decided.denied) throw decided.denied
+    return admit(s, d, info)
+  }).catch((err: unknown) => refused(s, err, d.needs))
+}
+
+/** Scopes, the body against its headers, the session: the authenticated outcome, or the refusal. */
+function admit(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutcome> {
+  const { request, opts, body, plan } = d
+  try {
     let modern = plan.modern
-    try {
-      const verified = s.verifier.verifyRequest(request)
-      const info = verified instanceof Promise ? await verified : verified
-      if (s.authorizer.hasCheck(plan.requests)) {
-        const decided = await s.authorizer.decide(plan.requests, info, needs, modern)
-        needs = decided.needs
-        if (decided.denied) throw decided.denied
-      }
-      checkScopes(info, needs, modern, s.authorizer.policy)
-      let requests = plan.requests
-      const hasBody = body !== undefined
-      if (hasBody) ({ modern, requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
-      // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
-      const sessionId = sessionIdOf(request)
-      // Decided from the headers without the body: the body must still be checked before the request runs.
-      const mustRead = !hasBody && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
-      // The session check waits for the body only when the host said it will bring it.
-      const sessionPending = mustRead && opts?.bodyPending === true && sessionId !== undefined
-      // Only a request that names a session pays for the store lookup (and its await).
-      if (sessionId && s.sessions.store && !sessionPending && !(hasBody && modern)) await s.sessions.check(sessionId, info)
-      // A request starting a session on a shared store: the store must answer now (mcp/session-stage.ts).
-      const probe = sessionId === undefined ? s.sessions.ensureAvailable(opts?.body) : undefined
-      if (probe) await probe
+    checkScopes(info, d.needs, modern, s.authorizer.policy)
+    let requests = plan.requests
+    const hasBody = body !== undefined
+    if (hasBody) ({ modern, requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
+    // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
+    const sessionId = sessionIdOf(request)
+    // Decided from the headers without the body: the body must still be checked before the request runs.
+    const mustRead = !hasBody && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
+    // The session check waits for the body only when the host said it will bring it.
+    const sessionPending = mustRead && opts?.bodyPending === true && sessionId !== undefined
+    // Only a request that names a session looks it up (in memory: a Map lookup, no promise); only a request
+    // starting a session on a shared store probes it (mcp/session-stage.ts).
+    const wait = sessionId === undefined
+      ? s.sessions.ensureAvailable(opts?.body)
+      : s.sessions.store && !sessionPending && !(hasBody && modern) ? s.sessions.check(sessionId, info) : undefined
+    const outcome = (): McpAuthOutcome => {
       if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
-      const outcome: Authenticated = {
+      const authenticated: Authenticated = {
         type: 'authenticated',
         auth: info,
         sessionId,
@@ -126,59 +191,51 @@ export function createHandle(s: Stages): {
       // Kept for checkBody only when the host said it may still bring the body.
       if (!hasBody && (opts?.bodyPending === true || mustRead)) {
         // On the outcome itself (not enumerable), not in a WeakMap: nothing for the collector to trace per request.
-        Object.defineProperty(outcome, PENDING, { value: { plan, request, scopes: opts?.scopes, sessionPending } satisfies Pending, configurable: true })
+        Object.defineProperty(authenticated, PENDING, { value: { plan, request, scopes: opts?.scopes, sessionPending } satisfies Pending, configurable: true })
       }
-      return outcome
-    } catch (err) {
-      return refused(err, needs.length > 0 ? { scopes: needs } : undefined)
+      return authenticated
     }
+    return wait ? wait.then(outcome, (err: unknown) => refused(s, err, d.needs)) : outcome()
+  } catch (err) {
+    return refused(s, err, d.needs)
   }
+}
 
-  async function checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome> {
-    if (outcome.type !== 'authenticated') return outcome
-    const state = (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
-    if (!state || body === undefined || state.request.method !== 'POST') return outcome
-    delete (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
-    if (body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
-    try {
-      const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
-      if (state.sessionPending && !checked.modern && s.sessions.store) await s.sessions.check(outcome.sessionId!, outcome.auth)
+/** The body of an outcome decided from the headers: checked against them, then the session it may touch. */
+function checkPendingBody(s: Stages, outcome: McpAuthOutcome, body: unknown): MaybePromise<McpAuthOutcome> {
+  if (outcome.type !== 'authenticated') return outcome
+  const state = (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
+  // The outcome returned below is a copy without PENDING (not enumerable, so not spread): checking the same
+  // outcome twice checks the body twice, and changes nothing. (No `delete`: it would turn every outcome into a
+  // slow dictionary-mode object.)
+  if (!state || body === undefined || state.request.method !== 'POST') return outcome
+  if (body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
+  try {
+    const checked = s.authorizer.checkBody(state.plan, body, outcome.auth, state.scopes)
+    const wait = state.sessionPending && !checked.modern && s.sessions.store
+      ? s.sessions.check(outcome.sessionId!, outcome.auth)
       // Fastify decides in onRequest and brings the body here: an initialize on a shared store is probed now.
-      const probe = outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
-      if (probe) await probe
-      return {
-        ...outcome,
-        requests: checked.requests,
-        revision: checked.modern ? 'modern' : 'legacy',
-        mayCreateSession: outcome.mayCreateSession && !checked.modern && mayInitialize(body),
-        needsBody: false,
-      }
-    } catch (err) {
-      return refused(err, undefined)
-    }
+      : outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
+    const confirmed = (): McpAuthOutcome => ({
+      ...outcome,
+      requests: checked.requests,
+      revision: checked.modern ? 'modern' : 'legacy',
+      mayCreateSession: outcome.mayCreateSession && !checked.modern && mayInitialize(body),
+      needsBody: false,
+    })
+    return wait ? wait.then(confirmed, (err: unknown) => refused(s, err, [])) : confirmed()
+  } catch (err) {
+    return refused(s, err, [])
   }
+}
 
-  function refused(err: unknown, challenge: { scopes: readonly string[] } | undefined): McpAuthOutcome {
-    if (err instanceof McpAuthError) {
-      s.emit?.({ type: 'rejected', code: err.code, status: err.status })
-      return { type: 'respond', response: s.challenges.respond(err, challenge), error: err }
-    }
-    return { type: 'respond', response: s.challenges.respond(err, challenge) }
+function refused(s: Stages, err: unknown, needs: readonly string[]): McpAuthOutcome {
+  const challenge = needs.length > 0 ? { scopes: needs } : undefined
+  if (err instanceof McpAuthError) {
+    s.emit?.({ type: 'rejected', code: err.code, status: err.status })
+    return { type: 'respond', response: s.challenges.respond(err, challenge), error: err }
   }
-
-  return {
-    handle: (request, opts) => {
-      let routed: McpAuthOutcome | Promise<McpAuthOutcome> | undefined
-      try {
-        routed = route(request, opts)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-      if (routed === undefined) return authenticate(request, opts)
-      return routed instanceof Promise ? routed : Promise.resolve(routed)
-    },
-    checkBody,
-  }
+  return { type: 'respond', response: s.challenges.respond(err, challenge) }
 }
 
 function emitAuthenticated(emit: EventSink, info: AuthInfo, modern: boolean, decidedBy: 'headers' | 'body' | 'none'): void {

@@ -86,8 +86,16 @@ export interface McpAuth {
    */
   checkBody(outcome: McpAuthOutcome, body: unknown): Promise<McpAuthOutcome>
   /**
+   * {@link handle} without the promise when none is needed: the outcome itself when every stage has its answer
+   * at once (a cached token, a session bound in memory, no policy `check` to await), else a promise of it. The
+   * adapters use it so a cache hit costs no promise and no microtask.
+   */
+  handleNow(request: RequestLike, opts?: HandleOptions): McpAuthOutcome | Promise<McpAuthOutcome>
+  /** {@link checkBody} without the promise when none is needed (as {@link handleNow}). */
+  checkBodyNow(outcome: McpAuthOutcome, body: unknown): McpAuthOutcome | Promise<McpAuthOutcome>
+  /**
    * For Node hosts, after an `authenticated` outcome: put the CORS response headers on it (`cors`, unless the
-   * application set its own), watch it to bind a new session to its user and, with `policy.filterToolsList`,
+   * application set its own; only when its request carries `Origin`, as every browser CORS request does), watch it to bind a new session to its user and, with `policy.filterToolsList`,
    * filter a `tools/list` answer.
    */
   watchNodeResponse(outcome: McpAuthOutcome, res: NodeResponseLike): void

@@ -13,13 +13,21 @@ interface NodeKeyObject { readonly type: string }
 type VerifyKey = NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }
 interface NodeCrypto {
   verify(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array, callback: (err: Error | null, ok: boolean) => void): void
+  verifySync(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array): boolean
   KeyObject: { from(key: CryptoKey): NodeKeyObject }
   constants: { RSA_PKCS1_PSS_PADDING: number; RSA_PSS_SALTLEN_DIGEST: number }
 }
 interface NodeBuffer { from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array }
 
 const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
-const nodeCrypto = getBuiltin?.('node:crypto') as NodeCrypto | undefined
+const builtinCrypto = getBuiltin?.('node:crypto') as (Omit<NodeCrypto, 'verifySync'> & { verify: NodeCrypto['verify'] & NodeCrypto['verifySync'] }) | undefined
+// crypto.verify is synchronous without a callback; named apart here so each call site says which it means.
+const nodeCrypto: NodeCrypto | undefined = builtinCrypto && {
+  verify: builtinCrypto.verify,
+  verifySync: builtinCrypto.verify,
+  KeyObject: builtinCrypto.KeyObject,
+  constants: builtinCrypto.constants,
+}
 const NodeBufferClass = (getBuiltin?.('node:buffer') as { Buffer?: NodeBuffer } | undefined)?.Buffer
 
 type Expect = { name: string; hash?: string; curve?: string; digest: string | null; pss?: boolean; ecdsa?: boolean }
@@ -38,8 +46,6 @@ const ALGORITHMS: Record<string, Expect> = {
   Ed25519: { name: 'Ed25519', digest: null },
 }
 
-const keyObjects = new WeakMap<CryptoKey, NodeKeyObject>()
-
 function matches(key: CryptoKey, expect: Expect): boolean {
   const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string }
   if (key.type !== 'public' || algorithm.name !== expect.name) return false
@@ -55,33 +61,91 @@ export function isWeakRsaKey(key: CryptoKey): boolean {
 }
 
 /**
- * `undefined` when Node's crypto is not available (the caller then uses jose); otherwise a function that
- * says whether `signature` (base64url) over `signingInput` verifies with `key` for `alg`. The callback form of
- * `crypto.verify` runs in libuv's thread pool, as WebCrypto does: the event loop keeps serving requests while
- * a signature is checked (synchronous verification was slower under load for ES256 and EdDSA).
+ * Where a signature is checked: on the calling thread (`inline`, synchronous `crypto.verify`), or on libuv's
+ * thread pool (`thread-pool`, its callback form, as WebCrypto does), which frees the event loop for the
+ * duration of the check but costs a hand-off to another thread and back. `auto` chooses per key, by measuring.
  */
-export const verifyJwsNative: ((alg: string, key: CryptoKey, signingInput: string, signature: string) => Promise<boolean>) | undefined =
+export type VerifyPath = 'auto' | 'inline' | 'thread-pool'
+
+/**
+ * `auto`: a key's first {@link CALIBRATION} checks run inline and are timed; if the median took longer than
+ * {@link INLINE_LIMIT_US}, that key's later checks go to the thread pool, else they stay inline. A check that
+ * costs less than about what the hand-off itself costs (two thread wake-ups, a completion callback, a promise)
+ * is cheaper where it is: RSA verifications (small public exponent) on most machines; P-256 and Ed25519 go to
+ * the pool on slow machines and stay inline on fast ones. Measured on the real key, on the machine it runs on.
+ */
+const CALIBRATION = 16
+const INLINE_LIMIT_US = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MCP_OAUTH_INLINE_VERIFY_LIMIT_US ?? 40)
+
+interface KeyState {
+  keyObject: NodeKeyObject
+  /** Decided path (auto), once calibrated. */
+  path: 'inline' | 'thread-pool' | undefined
+  samples: number[]
+}
+
+const keyStates = new WeakMap<CryptoKey, KeyState>()
+
+/** The path a key's checks take now under `auto` (for the bench and tests). */
+export function chosenPath(key: CryptoKey): 'inline' | 'thread-pool' | undefined {
+  return keyStates.get(key)?.path
+}
+
+function verifyInline(digest: string | null, data: Uint8Array, key: VerifyKey, sig: Uint8Array): boolean {
+  try {
+    return nodeCrypto!.verifySync(digest, data, key, sig)
+  } catch {
+    // A malformed signature (wrong length for the curve, …) is an invalid signature, not an error.
+    return false
+  }
+}
+
+function verifyInPool(digest: string | null, data: Uint8Array, key: VerifyKey, sig: Uint8Array): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    try {
+      nodeCrypto!.verify(digest, data, key, sig, (err, ok) => resolve(!err && ok === true))
+    } catch {
+      resolve(false)
+    }
+  })
+}
+
+function calibrated(state: KeyState, digest: string | null, data: Uint8Array, key: VerifyKey, sig: Uint8Array): boolean {
+  const start = performance.now()
+  const ok = verifyInline(digest, data, key, sig)
+  state.samples.push((performance.now() - start) * 1000)
+  if (state.samples.length >= CALIBRATION) {
+    const sorted = state.samples.sort((a, b) => a - b)
+    state.path = sorted[sorted.length >> 1]! > INLINE_LIMIT_US ? 'thread-pool' : 'inline'
+    state.samples = []
+  }
+  return ok
+}
+
+/**
+ * `undefined` when Node's crypto is not available (the caller then uses jose); otherwise a function that
+ * says whether `signature` (base64url) over `signingInput` verifies with `key` for `alg`: a boolean when the
+ * check ran inline, a promise of one when it went to the thread pool (see {@link VerifyPath}).
+ */
+export const verifyJwsNative: ((alg: string, key: CryptoKey, signingInput: string, signature: string, path?: VerifyPath) => boolean | Promise<boolean>) | undefined =
   nodeCrypto && NodeBufferClass && typeof nodeCrypto.KeyObject?.from === 'function'
-    ? (alg, key, signingInput, signature) => {
+    ? (alg, key, signingInput, signature, path = 'auto') => {
         const expect = ALGORITHMS[alg]
-        if (!expect || !matches(key, expect)) return Promise.resolve(false)
-        let keyObject = keyObjects.get(key)
-        if (!keyObject) {
-          keyObject = nodeCrypto.KeyObject.from(key)
-          keyObjects.set(key, keyObject)
+        if (!expect || !matches(key, expect)) return false
+        let state = keyStates.get(key)
+        if (!state) {
+          state = { keyObject: nodeCrypto.KeyObject.from(key), path: undefined, samples: [] }
+          keyStates.set(key, state)
         }
         const data = NodeBufferClass.from(signingInput, 'latin1')
         const sig = NodeBufferClass.from(signature, 'base64url')
+        const keyObject = state.keyObject
         const verifyKey: VerifyKey = expect.pss
           ? { key: keyObject, padding: nodeCrypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: nodeCrypto.constants.RSA_PSS_SALTLEN_DIGEST }
           : expect.ecdsa ? { key: keyObject, dsaEncoding: 'ieee-p1363' } : keyObject
-        return new Promise<boolean>((resolve) => {
-          try {
-            // A malformed signature (wrong length for the curve, …) is an invalid signature, not an error.
-            nodeCrypto.verify(expect.digest, data, verifyKey, sig, (err, ok) => resolve(!err && ok === true))
-          } catch {
-            resolve(false)
-          }
-        })
+        const chosen = path === 'auto' ? state.path : path
+        if (chosen === 'inline') return verifyInline(expect.digest, data, verifyKey, sig)
+        if (chosen === 'thread-pool') return verifyInPool(expect.digest, data, verifyKey, sig)
+        return calibrated(state, expect.digest, data, verifyKey, sig)
       }
     : undefined

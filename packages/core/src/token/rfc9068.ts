@@ -7,7 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8725
  */
 import { errors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type JWTPayload } from 'jose'
-import { isWeakRsaKey, verifyJwsNative } from './jws-node.js'
+import { isWeakRsaKey, verifyJwsNative, type VerifyPath } from './jws-node.js'
 import { McpAuthError } from '../errors.js'
 import { IdpUnavailable } from '../http/idp-fetch.js'
 import { KeyNotFound } from './jwks.js'
@@ -104,6 +104,8 @@ export interface JwtCheck {
   resolveKey: Parameters<typeof jwtVerify>[1]
   /** `false`: always verify through jose (WebCrypto), even where Node's crypto is available. */
   native?: boolean
+  /** Where Node's crypto checks the signature (token/jws-node.ts); default `auto`. */
+  path?: VerifyPath
 }
 
 /**
@@ -129,7 +131,8 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
         // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
         throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
       }
-      if (!(await verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature))) {
+      const valid = verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature, check.path)
+      if (!(valid instanceof Promise ? await valid : valid)) {
         throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
       }
       payload = peeked.payload as JWTPayload

@@ -193,6 +193,7 @@ export class TokenVerifier {
         clockTolerance: this.config.clockTolerance,
         resolveKey: keys.resolve,
         native: this.config.nativeCrypto,
+        path: this.config.verifyPath,
       }, now, peeked)
     } catch (err) {
       if (err instanceof McpAuthError && err.code === 'ERR_IDP_UNAVAILABLE') throw this.unavailable(rules.issuer, 'jwks', err.cause ?? err)

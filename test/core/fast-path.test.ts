@@ -1,0 +1,157 @@
+/**
+ * The synchronous hot path (issue 18): a cached token is decided without a promise (`handleNow`), a request
+ * naming a session bound in memory is checked with a lookup and no promise, the CORS headers go only where a
+ * browser asked (a request with `Origin`), and the signature path is chosen per key (inline or on libuv's
+ * thread pool) with the same answers either way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMcpAuth, McpAuthConfigError, requestLikeFromNode, type McpAuthOutcome } from '@mcp-oauth/core'
+import { importJWK } from 'jose'
+import { chosenPath, verifyJwsNative } from '../../packages/core/src/token/jws-node.js'
+import { SessionStage } from '../../packages/core/src/mcp/session-stage.js'
+import { MemorySessionStore, KeyValueSessionStore } from '../../packages/core/src/mcp/session-binding.js'
+import { MemoryStore } from '../../packages/core/src/store.js'
+import { makeKey, startTestIssuer, type TestIssuer, type Alg } from '../helpers/test-issuer.js'
+
+const RESOURCE = 'http://127.0.0.1:45690/mcp'
+let idp: TestIssuer
+
+beforeAll(async () => {
+  idp = await startTestIssuer()
+})
+afterAll(() => idp.close())
+
+function request(token: string, headers: Record<string, string> = {}, body: unknown = { jsonrpc: '2.0', id: 1, method: 'tools/list' }) {
+  const all = { host: '127.0.0.1:45690', 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }
+  return requestLikeFromNode({ method: 'POST', url: '/mcp', headers: all, body })
+}
+
+describe('handleNow', () => {
+  it('a cached token is decided synchronously; the first time (a miss) and handle() are promises', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const token = await idp.sign({ aud: RESOURCE })
+    const first = auth.handleNow(request(token), { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } })
+    expect(first).toBeInstanceOf(Promise)
+    expect((await first).type).toBe('authenticated')
+    const hit = auth.handleNow(request(token), { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } })
+    expect(hit).not.toBeInstanceOf(Promise)
+    expect((hit as McpAuthOutcome).type).toBe('authenticated')
+    expect(auth.handle(request(token))).toBeInstanceOf(Promise)
+  })
+
+  it('refusals with nothing to wait for are synchronous too, with the same answer as handle()', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const none = requestLikeFromNode({ method: 'POST', url: '/mcp', headers: { host: '127.0.0.1:45690' } })
+    const now = auth.handleNow(none) as McpAuthOutcome
+    expect(now.type).toBe('respond')
+    expect(now).toEqual(await auth.handle(none))
+    expect(now.type === 'respond' && now.response.status).toBe(401)
+  })
+
+  it('a request naming a session bound in memory: checked without a promise; another user gets 404 at once', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const alice = await idp.sign({ aud: RESOURCE, sub: 'alice' })
+    const mallory = await idp.sign({ aud: RESOURCE, sub: 'mallory' })
+    const outcome = await auth.handle(request(alice))
+    if (outcome.type !== 'authenticated') throw new Error('alice refused')
+    await auth.bindSession('s-1', outcome.auth)
+    await auth.handle(request(mallory))
+    const mine = auth.handleNow(request(alice, { 'mcp-session-id': 's-1' }), { body: { jsonrpc: '2.0', id: 2, method: 'tools/list' } })
+    expect(mine).not.toBeInstanceOf(Promise)
+    expect((mine as McpAuthOutcome).type).toBe('authenticated')
+    const theirs = auth.handleNow(request(mallory, { 'mcp-session-id': 's-1' }), { body: { jsonrpc: '2.0', id: 2, method: 'tools/list' } })
+    expect(theirs).not.toBeInstanceOf(Promise)
+    expect((theirs as McpAuthOutcome).type === 'respond' && (theirs as { response: { status: number } }).response.status).toBe(404)
+  })
+
+  it('the session stage answers in memory synchronously and on a store that is not in memory with a promise', async () => {
+    const info = { token: 't', clientId: 'c', scopes: [] }
+    expect(new SessionStage(new MemorySessionStore()).check('s', info)).toBeUndefined()
+    const remote = new SessionStage(new KeyValueSessionStore(new MemoryStore()))
+    const pending = remote.check('s', info)
+    expect(pending).toBeInstanceOf(Promise)
+    await pending
+  })
+})
+
+describe('CORS on the handler\'s answers', () => {
+  const fakeResponse = (origin?: string) => {
+    const set: Record<string, string> = {}
+    return {
+      set,
+      res: {
+        req: { headers: origin ? { origin } : {} },
+        writeHead: () => undefined, write: () => true, end: () => undefined,
+        getHeader: (name: string) => set[name], setHeader: (name: string, value: string) => { set[name] = value },
+      },
+    }
+  }
+
+  it('only when the request carries Origin (a browser\'s); without cors: never', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const outcome = await auth.handle(request(await idp.sign({ aud: RESOURCE })))
+    const browser = fakeResponse('http://127.0.0.1:6274')
+    auth.watchNodeResponse(outcome, browser.res)
+    expect(browser.set['access-control-allow-origin']).toBe('*')
+    const server = fakeResponse()
+    auth.watchNodeResponse(outcome, server.res)
+    expect(server.set).toEqual({})
+    // A response whose request is unknown keeps them (the safe side for a browser).
+    const unknown = fakeResponse('x')
+    delete (unknown.res as { req?: unknown }).req
+    auth.watchNodeResponse(outcome, unknown.res)
+    expect(unknown.set['access-control-allow-origin']).toBe('*')
+    const off = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, cors: false })
+    const quiet = fakeResponse('http://127.0.0.1:6274')
+    off.watchNodeResponse(await off.handle(request(await idp.sign({ aud: RESOURCE }))), quiet.res)
+    expect(quiet.set).toEqual({})
+  })
+})
+
+describe('the signature path, per key', () => {
+  const algs: Alg[] = ['RS256', 'ES256', 'EdDSA', 'PS256', 'ES384']
+
+  it.each(algs)('%s: inline answers a boolean, thread-pool a promise, auto calibrates then keeps one; all agree', async (alg) => {
+    const key = await makeKey(alg)
+    const publicKey = await importJWK(key.publicJwk, alg) as CryptoKey
+    const own = await startTestIssuer({ alg })
+    try {
+      own.keys.splice(0, own.keys.length, key)
+      const token = await own.sign({ aud: RESOURCE })
+      const [h, p, s] = token.split('.') as [string, string, string]
+      const forged = `${s.slice(0, -4)}${s.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`
+      const inline = verifyJwsNative!(alg, publicKey, `${h}.${p}`, s, 'inline')
+      expect(inline).toBe(true)
+      expect(verifyJwsNative!(alg, publicKey, `${h}.${p}`, forged, 'inline')).toBe(false)
+      const pooled = verifyJwsNative!(alg, publicKey, `${h}.${p}`, s, 'thread-pool')
+      expect(pooled).toBeInstanceOf(Promise)
+      expect(await pooled).toBe(true)
+      expect(await verifyJwsNative!(alg, publicKey, `${h}.${p}`, forged, 'thread-pool')).toBe(false)
+      // auto: the first checks run inline (timed); after them the key has a path, and answers stay right.
+      const fresh = await importJWK(key.publicJwk, alg) as CryptoKey
+      for (let i = 0; i < 16; i++) expect(verifyJwsNative!(alg, fresh, `${h}.${p}`, s)).toBe(true)
+      expect(['inline', 'thread-pool']).toContain(chosenPath(fresh))
+      expect(await verifyJwsNative!(alg, fresh, `${h}.${p}`, s)).toBe(true)
+      expect(await verifyJwsNative!(alg, fresh, `${h}.${p}`, forged)).toBe(false)
+      // A key of another family never verifies, whatever the path.
+      expect(verifyJwsNative!(alg === 'RS256' ? 'ES256' : 'RS256', publicKey, `${h}.${p}`, s, 'inline')).toBe(false)
+    } finally {
+      await own.close()
+    }
+  })
+
+  it.each(['inline', 'thread-pool', true, false] as const)('nativeCrypto %s: tokens accepted and forgeries refused through the resource server', async (nativeCrypto) => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, nativeCrypto })
+    const token = await idp.sign({ aud: RESOURCE })
+    expect((await auth.handle(request(token))).type).toBe('authenticated')
+    const forged = `${token.slice(0, -6)}${token.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`
+    const refused = await auth.handle(request(forged))
+    expect(refused.type === 'respond' && refused.response.status).toBe(401)
+    expect(auth.options.verifyPath).toBe(typeof nativeCrypto === 'string' ? nativeCrypto : 'auto')
+  })
+
+  it('a nativeCrypto that is none of these fails at start-up, saying what to write', () => {
+    expect(() => createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, nativeCrypto: 'fast' as never })).toThrow(McpAuthConfigError)
+    expect(() => createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, nativeCrypto: 'fast' as never })).toThrow(/'inline' or 'thread-pool'/)
+  })
+})
