@@ -4,7 +4,7 @@
  * measurement carries its interference and a disturbed run is repeated.
  */
 import { readFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { cpus, totalmem } from 'node:os'
 
 export interface MachineInfo {
   cpus: number
@@ -17,7 +17,7 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   return {
-    cpus: availableParallelism(),
+    cpus: cpus().length,
     model: cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
@@ -47,12 +47,15 @@ export class InterferenceMeter {
   #own = process.cpuUsage()
   #wall = performance.now()
 
-  /** Foreign CPU over the window as a fraction of one core (0.25 = a quarter of a core), or undefined off Linux. */
-  stop(): number | undefined {
+  /**
+   * Foreign CPU over the window as a fraction of one core (0.25 = a quarter of a core), or undefined off Linux.
+   * `alsoOursMs`: CPU of this run's own child processes (the servers), which is not foreign either.
+   */
+  stop(alsoOursMs = 0): number | undefined {
     const sys = systemCpuMs()
     if (!sys || !this.#sys) return undefined
     const own = process.cpuUsage(this.#own)
-    const ownMs = (own.user + own.system) / 1000
+    const ownMs = (own.user + own.system) / 1000 + alsoOursMs
     const wall = performance.now() - this.#wall
     const foreign = Math.max(0, sys.busy - this.#sys.busy - ownMs)
     return wall > 0 ? foreign / wall : undefined

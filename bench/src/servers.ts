@@ -15,8 +15,12 @@ export type ServerKind =
   | 'express-async-noop'
   | 'express-set-auth'
   | 'fastify-async-noop'
+  | 'fastify-two-hooks'
   | 'express-mcp-oauth'
   | 'fastify-mcp-oauth'
+  | 'express-mcp-oauth-previous'
+  | 'fastify-mcp-oauth-previous'
+  | 'fastify-jose'
   | 'express-sdk'
   | 'express-auth0'
   | 'express-mcp-auth'
@@ -38,6 +42,12 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+/** The CORS headers the adapters put on every authenticated answer before issue 18 (packages/core/src/http/cors.ts). */
+const CORS_RESPONSE_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, DPoP-Nonce',
+}
+
 function rpcResult(body: unknown): string {
   const id = (body as { id?: unknown } | undefined)?.id ?? null
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"tools":[]}}`
@@ -48,6 +58,8 @@ function mcpHandler(req: Request, res: Response): void {
 }
 
 function listen(server: Server): Promise<RunningServer> {
+  // The load generator keeps its connections between windows (bench/src/load.ts).
+  server.keepAliveTimeout = 600_000
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve({
       port: (server.address() as AddressInfo).port,
@@ -83,6 +95,27 @@ async function expressServer(spec: ServerSpec): Promise<RunningServer> {
       // mcp-oauth README: app.use(mcpAuth({ resource, issuer })), metadata routes included.
       const { mcpAuth } = await import('@mcp-oauth/express')
       app.use(mcpAuth({ resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth }))
+      break
+    }
+    case 'express-mcp-oauth-previous': {
+      // The adapter as it was before issue 18, rebuilt from the public API for a before/after in one run: a
+      // promise per request (handle()), and the CORS headers on every answer, asked for by a browser or not.
+      const { createMcpAuth, requestLikeFromNode } = await import('@mcp-oauth/core')
+      const auth = createMcpAuth({ resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth })
+      app.use((req, res, next) => {
+        auth.handle(requestLikeFromNode(req), req.body === undefined ? undefined : { body: req.body }).then((outcome) => {
+          if (outcome.type === 'respond') {
+            res.status(outcome.response.status).set(outcome.response.headers).end(outcome.response.body)
+            return
+          }
+          if (outcome.type === 'authenticated') {
+            req.auth = outcome.auth
+            for (const [name, value] of Object.entries(CORS_RESPONSE_HEADERS)) res.setHeader(name, value)
+            auth.watchNodeResponse(outcome, res)
+          }
+          next()
+        }, next)
+      })
       break
     }
     case 'express-sdk': {
@@ -138,13 +171,63 @@ async function expressServer(spec: ServerSpec): Promise<RunningServer> {
 
 async function fastifyServer(spec: ServerSpec): Promise<RunningServer> {
   const { default: Fastify } = await import('fastify')
-  const app = Fastify({ logger: false })
+  const app = Fastify({ logger: false, keepAliveTimeout: 600_000 })
   if (spec.kind === 'fastify-async-noop') {
     app.addHook('onRequest', async () => undefined)
+  } else if (spec.kind === 'fastify-two-hooks') {
+    // The shape of an auth plugin that decides in onRequest and confirms against the parsed body in preHandler.
+    app.addHook('onRequest', async () => undefined)
+    app.addHook('preHandler', async () => undefined)
   } else if (spec.kind === 'fastify-mcp-oauth') {
     // mcp-oauth README: await app.register(mcpAuth, { resource, issuer }).
     const { default: mcpAuth } = await import('@mcp-oauth/fastify')
     await app.register(mcpAuth, { resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth })
+  } else if (spec.kind === 'fastify-mcp-oauth-previous') {
+    // The plugin as it was before issue 18 (see express-mcp-oauth-previous): async hooks, a promise in each.
+    const { createMcpAuth, requestLikeFromNode } = await import('@mcp-oauth/core')
+    const auth = createMcpAuth({ resource: spec.resource, issuer: spec.issuer, ...spec.mcpOauth })
+    type Outcome = Awaited<ReturnType<typeof auth.handle>>
+    const waiting = new WeakMap<object, Outcome>()
+    const like = (request: { raw: import('node:http').IncomingMessage; body?: unknown }) =>
+      requestLikeFromNode({ method: request.raw.method, url: request.raw.url, headers: request.raw.headers, rawHeaders: request.raw.rawHeaders, body: request.body })
+    const act = (request: { raw: import('node:http').IncomingMessage & { auth?: unknown } }, reply: import('fastify').FastifyReply, outcome: Outcome) => {
+      if (outcome.type === 'respond') return reply.code(outcome.response.status).headers(outcome.response.headers).send(outcome.response.body)
+      if (outcome.type === 'authenticated') {
+        request.raw.auth = outcome.auth
+        for (const [name, value] of Object.entries(CORS_RESPONSE_HEADERS)) reply.raw.setHeader(name, value)
+        auth.watchNodeResponse(outcome, reply.raw)
+      }
+      return undefined
+    }
+    app.addHook('onRequest', async (request, reply) => {
+      const outcome = await auth.handle(like(request), { bodyPending: true })
+      if (outcome.type === 'authenticated' || outcome.type === 'needs-body') waiting.set(request, outcome)
+      else return act(request, reply, outcome)
+      return undefined
+    })
+    app.addHook('preHandler', async (request, reply) => {
+      const state = waiting.get(request)
+      if (!state) return undefined
+      waiting.delete(request)
+      return act(request, reply, state.type === 'needs-body' ? await auth.handle(like(request), { body: request.body }) : await auth.checkBody(state, request.body))
+    })
+  } else if (spec.kind === 'fastify-jose') {
+    // The MCP SDK's verifier recipe (jose's remote key set + jwtVerify) as a Fastify onRequest hook: what a
+    // Fastify server without mcp-oauth would write.
+    const { createRemoteJWKSet, jwtVerify } = await import('jose')
+    const jwks = createRemoteJWKSet(new URL(spec.jwksUri))
+    app.decorateRequest('auth', null)
+    app.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization
+      if (!header?.startsWith('Bearer ')) return reply.code(401).header('www-authenticate', 'Bearer').send()
+      try {
+        const { payload } = await jwtVerify(header.slice(7), jwks, { issuer: spec.issuer, audience: spec.resource })
+        ;(request as unknown as { auth: unknown }).auth = { token: header.slice(7), clientId: String(payload.client_id ?? ''), scopes: typeof payload.scope === 'string' ? payload.scope.split(' ') : [], expiresAt: payload.exp }
+      } catch {
+        return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send()
+      }
+      return undefined
+    })
   } else if (spec.kind !== 'fastify-bare') {
     throw new TypeError(`not a Fastify server: ${spec.kind}`)
   }

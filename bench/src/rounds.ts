@@ -1,0 +1,221 @@
+/**
+ * Interleaved rounds: every server of a group stays up (each in its own process) while the group runs,
+ * and each round measures one window on each of them, one after the other, the order rotated from round to
+ * round. A ratio is then taken inside each round, between windows seconds apart, and reported as the median
+ * and min–max over the rounds: a neighbour's load that slows one window shows up as spread, not as a verdict.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { dropConnections, load, type LoadOptions } from './load.js'
+import { InterferenceMeter } from './machine.js'
+import type { ServerSpec } from './servers.js'
+import type { ProcessWindow } from './server-process.js'
+
+const serverProcess = new URL('./server-process.ts', import.meta.url)
+
+export interface LiveServer {
+  port: number
+  /** Starts the server's CPU window. */
+  mark(): Promise<void>
+  /** CPU of the server since `mark` (its main thread, and the whole process) and its heap peak so far. */
+  read(): Promise<ProcessWindow>
+  close(): Promise<void>
+}
+
+function reply<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: T) => { cleanup(); resolve(m) }
+    const onExit = (code: number | null) => { cleanup(); reject(new Error(`server process exited with code ${code}`)) }
+    const cleanup = () => { child.off('message', onMessage); child.off('exit', onExit) }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+/**
+ * Cores: with taskset (util-linux) and at least two CPUs, the load generator (this process) keeps CPU 0 and
+ * every server runs on the last CPU. Then the servers of a pair share one core, which the kernel's scheduler
+ * divides evenly between runnable threads, and never compete with the load generator: left to itself, the
+ * scheduler put one of the pair beside the load generator for a whole window, and identical servers measured
+ * 0.5× to 1.0× of each other. A server's thread pool is on that core too, so what a pair compares is the
+ * whole CPU each spends per request. `BENCH_PIN=0` turns it off.
+ */
+const cpus = availableParallelism()
+const pinned = (() => {
+  if (process.env.BENCH_PIN === '0' || cpus < 2) return false
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** The CPU layout of this run, for the report. */
+export const cpuLayout = pinned
+  ? `load generator on CPU 0, every server on CPU ${cpus - 1} (taskset)`
+  : 'not pinned (the kernel places every thread)'
+
+/** A server in its own Node process (its own event loop, heap and thread pool), up until `close`. */
+export async function startLive(spec: ServerSpec): Promise<LiveServer> {
+  const options = {
+    env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+  }
+  const child = pinned
+    ? spawn('taskset', ['-c', String(cpus - 1), process.execPath, '--import', 'tsx', new URL(serverProcess).pathname], options)
+    : fork(serverProcess, [], { ...options, execArgv: ['--import', 'tsx'] })
+  const ready = await reply<{ port: number }>(child)
+  return {
+    port: ready.port,
+    mark: async () => {
+      child.send({ type: 'mark' })
+      await reply(child)
+    },
+    read: async () => {
+      child.send({ type: 'read' })
+      return reply<ProcessWindow>(child)
+    },
+    close: async () => {
+      dropConnections(ready.port)
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.send({ type: 'stop' })
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+      child.kill()
+    },
+  }
+}
+
+/** One measured window on one server. */
+export interface Sample {
+  rps: number
+  p50: number
+  p99: number
+  requests: number
+  failures: number
+  /** CPU of the server's main thread per request, µs (Linux); the thread pool is not in it. */
+  serverCpuUs: number | undefined
+  /** CPU of the whole server process per request, µs: main thread, thread pool (signatures), GC helpers. */
+  processCpuUs: number
+  /** CPU other processes took during the window, as a share of one core. */
+  interference: number | undefined
+  peakHeap: number
+  peakRss: number
+}
+
+type Work = Omit<LoadOptions, 'port'>
+
+/** Warm up (not measured), then measure one window. */
+export async function sample(server: LiveServer, warmup: Work | undefined, work: Work): Promise<Sample> {
+  if (warmup) await load({ ...warmup, port: server.port })
+  await server.mark()
+  const meter = new InterferenceMeter()
+  let peakRss = process.memoryUsage.rss()
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50)
+  const result = await load({ ...work, port: server.port }).finally(() => clearInterval(sampler))
+  const window = await server.read()
+  const interference = meter.stop(window.processUs / 1000)
+  return {
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    requests: result.requests,
+    failures: result.failures,
+    serverCpuUs: window.threadNs === undefined ? undefined : window.threadNs / 1000 / result.requests,
+    processCpuUs: window.processUs / result.requests,
+    interference,
+    peakHeap: window.peakHeap,
+    peakRss,
+  }
+}
+
+export interface Spread {
+  median: number
+  min: number
+  max: number
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return { median: NaN, min: NaN, max: NaN }
+  const mid = sorted.length >> 1
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! }
+}
+
+/** A case of a group: an id, a label and the server to start. */
+export interface RoundCase {
+  id: string
+  label: string
+  spec: ServerSpec
+}
+
+export interface GroupResult {
+  /** Samples per case id, in round order. */
+  samples: Map<string, Sample[]>
+}
+
+/**
+ * Start every case's server, then `rounds` rounds: in each, one window per case, the order rotated by one each
+ * round. `work(round)` says what each window sends in that round (the same for every case of the round);
+ * `prime` is sent once to each server when it starts.
+ */
+export async function runGroup(
+  cases: readonly RoundCase[],
+  rounds: number,
+  work: (round: number) => { warmup?: Work; measure: Work },
+  progress: (text: string) => void,
+  prime?: Work,
+): Promise<GroupResult> {
+  const servers = new Map<string, LiveServer>()
+  try {
+    for (const c of cases) {
+      const server = await startLive(c.spec)
+      servers.set(c.id, server)
+      // The first requests of a fresh isolate run cold code: once per server, before any round.
+      if (prime) await load({ ...prime, port: server.port })
+    }
+    const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]))
+    for (let round = 0; round < rounds; round++) {
+      const w = work(round)
+      for (let i = 0; i < cases.length; i++) {
+        const c = cases[(i + round) % cases.length]!
+        progress(`round ${round + 1}/${rounds}: ${c.label}`)
+        samples.get(c.id)!.push(await sample(servers.get(c.id)!, w.warmup, w.measure))
+      }
+    }
+    return { samples }
+  } finally {
+    for (const s of servers.values()) await s.close()
+  }
+}
+
+/**
+ * One window in which `subject` and `reference` are loaded at the same time, each by its own connections, over
+ * the same interval (the reference's load stops when the subject's ends). Both see the same machine, moment by
+ * moment: on a shared 2-core VM whose speed swings by a third from one second to the next, the ratio of what
+ * the two complete in the same interval is far steadier than the ratio of two windows taken one after the other.
+ * Each answers about half of what it would alone; the ratio is what the pair is for.
+ */
+export async function pairWindow(subject: LiveServer, subjectWork: Work, reference: LiveServer, referenceWork: Work): Promise<[Sample, Sample]> {
+  await Promise.all([subject.mark(), reference.mark()])
+  const meter = new InterferenceMeter()
+  let peakRss = process.memoryUsage.rss()
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50)
+  const ours = load({ ...subjectWork, port: subject.port })
+  const theirs = load({ ...referenceWork, port: reference.port, until: ours })
+  const [a, b] = await Promise.all([ours, theirs]).finally(() => clearInterval(sampler))
+  const [wa, wb] = await Promise.all([subject.read(), reference.read()])
+  const interference = meter.stop((wa.processUs + wb.processUs) / 1000)
+  const toSample = (r: typeof a, w: ProcessWindow): Sample => ({
+    rps: r.rps, p50: r.p50, p99: r.p99, requests: r.requests, failures: r.failures,
+    serverCpuUs: w.threadNs === undefined ? undefined : w.threadNs / 1000 / r.requests,
+    processCpuUs: w.processUs / r.requests, interference, peakHeap: w.peakHeap, peakRss,
+  })
+  return [toSample(a, wa), toSample(b, wb)]
+}
+
+/** Per-round ratios of two cases' req/s (the same round's windows). */
+export function roundRatios(a: readonly Sample[], b: readonly Sample[]): number[] {
+  return a.map((s, i) => s.rps / b[i]!.rps)
+}
