@@ -56,15 +56,27 @@ export const cpuLayout = pinned
   ? `load generator on CPU 0, every server on CPU ${cpus - 1} (taskset)`
   : 'not pinned (the kernel places every thread)'
 
+/**
+ * `--no-memory-reducer`: V8 shrinks the heap of an isolate that looks idle, and every server here idles while
+ * the other pairs are measured; the next window then paid for growing it back (extra GC, seen as a server of
+ * the same code measuring 0.5× of its twin in the full run and 1.0× alone). A server under steady load never
+ * looks idle, so this only removes an artefact of interleaving.
+ */
+const NODE_FLAGS = ['--import', 'tsx', '--no-memory-reducer']
+
 /** A server in its own Node process (its own event loop, heap and thread pool), up until `close`. */
 export async function startLive(spec: ServerSpec): Promise<LiveServer> {
   const options = {
+    // Its own session, so its own scheduler autogroup: the kernel then splits the core evenly between the two
+    // processes of a pair, not between their threads (a server whose signatures run on the thread pool would
+    // otherwise get more of the core than one that checks them inline, just by having more threads runnable).
+    detached: true,
     env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
   }
   const child = pinned
-    ? spawn('taskset', ['-c', String(cpus - 1), process.execPath, '--import', 'tsx', new URL(serverProcess).pathname], options)
-    : fork(serverProcess, [], { ...options, execArgv: ['--import', 'tsx'] })
+    ? spawn('taskset', ['-c', String(cpus - 1), process.execPath, ...NODE_FLAGS, new URL(serverProcess).pathname], options)
+    : fork(serverProcess, [], { ...options, execArgv: NODE_FLAGS })
   const ready = await reply<{ port: number }>(child)
   return {
     port: ready.port,
