@@ -44,7 +44,7 @@ function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
       handleNodeRequest(auth, req, like, opts).then(act).catch(next)
       return
     }
-    const outcome = auth.handleNow(like, req.body === undefined ? opts : { ...opts, body: req.body })
+    const outcome = auth.handleNow(like, req.body === undefined ? opts : opts ? { ...opts, body: req.body } : { body: req.body })
     if (outcome instanceof Promise) outcome.then(act).catch(next)
     else act(outcome)
   }

@@ -42,6 +42,9 @@ function nodeLike(request: FastifyRequest): RequestLike {
 
 type Done = (err?: Error) => void
 
+/** The options of nearly every request (no route config): one frozen object, not one per request. */
+const BODY_PENDING: HandleOptions = Object.freeze({ bodyPending: true })
+
 /** Go on with `value` now, or when the promise settles; a rejection is Fastify's error (500), as for any hook. */
 function then<T>(value: T | Promise<T>, go: (v: T) => void, done: Done): void {
   if (value instanceof Promise) {
@@ -83,9 +86,9 @@ function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcom
 function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: HandleOptions | undefined, done: Done): void {
   // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
   const body = request.body
-  if (body !== undefined) return then(auth.handleNow(nodeLike(request), { ...opts, body }), (o) => act(auth, request, reply, o, done), done)
+  if (body !== undefined) return then(auth.handleNow(nodeLike(request), opts ? { ...opts, body } : { body }), (o) => act(auth, request, reply, o, done), done)
   const post = request.raw.method === 'POST'
-  then(auth.handleNow(nodeLike(request), post ? { ...opts, bodyPending: true } : opts), (outcome) => {
+  then(auth.handleNow(nodeLike(request), post ? (opts ? { ...opts, bodyPending: true } : BODY_PENDING) : opts), (outcome) => {
     if (outcome.type === 'needs-body' || (post && outcome.type === 'authenticated')) {
       waiting.set(request, { outcome, opts })
       return done()
@@ -99,7 +102,7 @@ function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, do
   if (!state) return done()
   waiting.delete(request)
   const outcome = state.outcome.type === 'needs-body'
-    ? auth.handleNow(nodeLike(request), request.body === undefined ? state.opts : { ...state.opts, body: request.body })
+    ? auth.handleNow(nodeLike(request), request.body === undefined ? state.opts : state.opts ? { ...state.opts, body: request.body } : { body: request.body })
     : auth.checkBodyNow(state.outcome, request.body)
   then(outcome, (o) => act(auth, request, reply, o, done), done)
 }

@@ -216,11 +216,15 @@ function checkPendingBody(s: Stages, outcome: McpAuthOutcome, body: unknown): Ma
       ? s.sessions.check(outcome.sessionId!, outcome.auth)
       // Fastify decides in onRequest and brings the body here: an initialize on a shared store is probed now.
       : outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
+    // Every field written out, not a spread of `outcome`: a spread copy can get a hidden class of its own in V8.
     const confirmed = (): McpAuthOutcome => ({
-      ...outcome,
+      type: 'authenticated',
+      auth: outcome.auth,
+      sessionId: outcome.sessionId,
       requests: checked.requests,
-      revision: checked.modern ? 'modern' : 'legacy',
       mayCreateSession: outcome.mayCreateSession && !checked.modern && mayInitialize(body),
+      revision: checked.modern ? 'modern' : 'legacy',
+      decidedBy: outcome.decidedBy,
       needsBody: false,
     })
     return wait ? wait.then(confirmed, (err: unknown) => refused(s, err, [])) : confirmed()
