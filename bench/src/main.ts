@@ -24,6 +24,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5))
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.5 : 0.7))
 const TOKENS = Number(process.env.BENCH_TOKENS ?? (QUICK ? 300 : 700))
 const PRIME = QUICK ? 300 : 1500
+/** Unmeasured tokens before each distinct-token window. */
+const WARM = 200
 const MEMORY_TOKENS = QUICK ? 10_000 : 100_000
 const INTROSPECTION_TOKENS = QUICK ? 20 : 200
 const RESOURCE = 'https://mcp.bench.example/mcp'
@@ -199,7 +201,7 @@ const miss = new Map<Alg, ComparisonResult[]>()
 for (const alg of ALGS) {
   // Fresh tokens for every window of an mcp-oauth server (it caches what it verified); the peers cache
   // nothing and take a shared pool. Each server is primed once with the shared pool.
-  const perRound = missComparisons(alg).reduce((n, c) => n + (ours(c.subject) ? TOKENS : 0) + (ours(c.reference) ? 2 * TOKENS : 0), 0)
+  const perRound = missComparisons(alg).reduce((n, c) => n + (ours(c.subject) ? TOKENS + WARM : 0) + (ours(c.reference) ? 2 * TOKENS + WARM : 0), 0)
   progress(`distinct ${alg} tokens: minting ${int(PRIME + perRound * ROUNDS)}`)
   const fresh = await local.mint(alg, PRIME + perRound * ROUNDS, RESOURCE)
   const shared = fresh.slice(0, PRIME)
@@ -211,7 +213,11 @@ for (const alg of ALGS) {
     if (!ours(id)) return role === 'subject' ? { tokens: { type: 'pool', tokens: shared }, amount: TOKENS } : { tokens: { type: 'pool', tokens: shared } }
     // A little short of the slice, so no connection's request wraps round to an already used token.
     return role === 'subject' ? { tokens: { type: 'pool', tokens: take(TOKENS) }, amount: TOKENS - 2 * CONNECTIONS } : { tokens: { type: 'pool', tokens: take(2 * TOKENS) } }
-  }))
+  }, (id) => ours(id)
+    // Before each window, both servers get a short unmeasured load (fresh tokens for mcp-oauth): a server that
+    // sat idle while other pairs ran starts its window cold, and one that was just measured does not.
+    ? { tokens: { type: 'pool', tokens: take(WARM) }, amount: WARM - 2 * CONNECTIONS }
+    : { tokens: { type: 'pool', tokens: shared }, amount: WARM - 2 * CONNECTIONS }))
   await closeAll(servers)
 }
 
