@@ -111,8 +111,9 @@ function responseEnd(buf: Buffer): { end: number; status: number } | undefined {
       if (lineEnd < 0) return undefined
       const size = Number.parseInt(buf.toString('latin1', at, lineEnd), 16)
       if (size === 0) {
+        // The last chunk, then the (empty) trailer section's CRLF.
         const trailerEnd = buf.indexOf('\r\n', lineEnd + 2)
-        return trailerEnd === lineEnd + 2 ? { end: trailerEnd + 2, status } : trailerEnd < 0 ? undefined : { end: trailerEnd + 2, status }
+        return trailerEnd < 0 ? undefined : { end: trailerEnd + 2, status }
       }
       at = lineEnd + 2 + size + 2
       if (buf.length < at) return undefined

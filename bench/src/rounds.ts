@@ -1,8 +1,7 @@
 /**
- * Interleaved rounds: every server of a group stays up (each in its own process) while the group runs,
- * and each round measures one window on each of them, one after the other, the order rotated from round to
- * round. A ratio is then taken inside each round, between windows seconds apart, and reported as the median
- * and min–max over the rounds: a neighbour's load that slows one window shows up as spread, not as a verdict.
+ * The pieces of the bench's rounds (main.ts runs them): a server in its own process, kept up while its group
+ * runs; a pair window, in which two servers are loaded over the same interval; and the median and min–max of a
+ * ratio over the rounds, so a neighbour's load that slows one window shows up as spread, not as a verdict.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
@@ -117,30 +116,6 @@ export interface Sample {
 
 type Work = Omit<LoadOptions, 'port'>
 
-/** Warm up (not measured), then measure one window. */
-export async function sample(server: LiveServer, warmup: Work | undefined, work: Work): Promise<Sample> {
-  if (warmup) await load({ ...warmup, port: server.port })
-  await server.mark()
-  const meter = new InterferenceMeter()
-  let peakRss = process.memoryUsage.rss()
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 50)
-  const result = await load({ ...work, port: server.port }).finally(() => clearInterval(sampler))
-  const window = await server.read()
-  const interference = meter.stop(window.processUs / 1000)
-  return {
-    rps: result.rps,
-    p50: result.p50,
-    p99: result.p99,
-    requests: result.requests,
-    failures: result.failures,
-    serverCpuUs: window.threadNs === undefined ? undefined : window.threadNs / 1000 / result.requests,
-    processCpuUs: window.processUs / result.requests,
-    interference,
-    peakHeap: window.peakHeap,
-    peakRss,
-  }
-}
-
 export interface Spread {
   median: number
   min: number
@@ -153,53 +128,6 @@ export function spread(values: readonly number[]): Spread {
   const mid = sorted.length >> 1
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! }
-}
-
-/** A case of a group: an id, a label and the server to start. */
-export interface RoundCase {
-  id: string
-  label: string
-  spec: ServerSpec
-}
-
-export interface GroupResult {
-  /** Samples per case id, in round order. */
-  samples: Map<string, Sample[]>
-}
-
-/**
- * Start every case's server, then `rounds` rounds: in each, one window per case, the order rotated by one each
- * round. `work(round)` says what each window sends in that round (the same for every case of the round);
- * `prime` is sent once to each server when it starts.
- */
-export async function runGroup(
-  cases: readonly RoundCase[],
-  rounds: number,
-  work: (round: number) => { warmup?: Work; measure: Work },
-  progress: (text: string) => void,
-  prime?: Work,
-): Promise<GroupResult> {
-  const servers = new Map<string, LiveServer>()
-  try {
-    for (const c of cases) {
-      const server = await startLive(c.spec)
-      servers.set(c.id, server)
-      // The first requests of a fresh isolate run cold code: once per server, before any round.
-      if (prime) await load({ ...prime, port: server.port })
-    }
-    const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]))
-    for (let round = 0; round < rounds; round++) {
-      const w = work(round)
-      for (let i = 0; i < cases.length; i++) {
-        const c = cases[(i + round) % cases.length]!
-        progress(`round ${round + 1}/${rounds}: ${c.label}`)
-        samples.get(c.id)!.push(await sample(servers.get(c.id)!, w.warmup, w.measure))
-      }
-    }
-    return { samples }
-  } finally {
-    for (const s of servers.values()) await s.close()
-  }
 }
 
 /**
@@ -225,9 +153,4 @@ export async function pairWindow(subject: LiveServer, subjectWork: Work, referen
     processCpuUs: w.processUs / r.requests, interference, peakHeap: w.peakHeap, peakRss,
   })
   return [toSample(a, wa), toSample(b, wb)]
-}
-
-/** Per-round ratios of two cases' req/s (the same round's windows). */
-export function roundRatios(a: readonly Sample[], b: readonly Sample[]): number[] {
-  return a.map((s, i) => s.rps / b[i]!.rps)
 }

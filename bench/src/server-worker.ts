@@ -1,7 +1,7 @@
 /**
  * Worker entry: start one server from `workerData`, report its port, and while it runs sample this isolate's
- * heap. 'mark' starts a measured window; 'read' reports the window's CPU time of this thread and the heap peak
- * so far (the server keeps running, for the next round); 'stop' closes the server and reports the same.
+ * heap. 'mark' starts the measured window; 'stop' closes the server and reports the window's CPU time of this
+ * thread and the heap peak.
  */
 import { readFileSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
@@ -14,10 +14,10 @@ export interface ServerReady {
 }
 
 export interface ServerStopped {
-  type: 'stopped' | 'window'
+  type: 'stopped'
   /** Peak V8 heap of this isolate, bytes. */
   peakHeap: number
-  /** CPU time of the server's thread between 'mark' and this answer, ns; undefined where Linux schedstat is missing. */
+  /** CPU time of the server's thread between 'mark' and 'stop', ns; undefined where Linux schedstat is missing. */
   cpuNs: number | undefined
 }
 
@@ -37,26 +37,19 @@ let cpuAtMark: number | undefined
 const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size)
 }, 50)
-const window = (type: ServerStopped['type']): ServerStopped => {
-  const cpu = threadCpuNs()
-  peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size)
-  return { type, peakHeap, cpuNs: cpu !== undefined && cpuAtMark !== undefined ? cpu - cpuAtMark : undefined }
-}
 port.on('message', async (m: { type: string }) => {
   if (m.type === 'mark') {
     cpuAtMark = threadCpuNs()
     port.postMessage({ type: 'marked' })
     return
   }
-  if (m.type === 'read') {
-    port.postMessage(window('window'))
-    return
-  }
   if (m.type !== 'stop') return
-  const stopped = window('stopped')
+  const cpu = threadCpuNs()
   clearInterval(sampler)
+  peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size)
   await server.close()
-  port.postMessage(stopped)
+  const cpuNs = cpu !== undefined && cpuAtMark !== undefined ? cpu - cpuAtMark : undefined
+  port.postMessage({ type: 'stopped', peakHeap, cpuNs } satisfies ServerStopped)
   port.close()
 })
 port.postMessage({ type: 'ready', port: server.port } satisfies ServerReady)
