@@ -12,22 +12,16 @@
 interface NodeKeyObject { readonly type: string }
 type VerifyKey = NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }
 interface NodeCrypto {
+  /** Synchronous without a callback; on libuv's thread pool with one. */
+  verify(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array): boolean
   verify(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array, callback: (err: Error | null, ok: boolean) => void): void
-  verifySync(algorithm: string | null, data: Uint8Array, key: VerifyKey, signature: Uint8Array): boolean
   KeyObject: { from(key: CryptoKey): NodeKeyObject }
   constants: { RSA_PKCS1_PSS_PADDING: number; RSA_PSS_SALTLEN_DIGEST: number }
 }
 interface NodeBuffer { from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array }
 
 const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
-const builtinCrypto = getBuiltin?.('node:crypto') as (Omit<NodeCrypto, 'verifySync'> & { verify: NodeCrypto['verify'] & NodeCrypto['verifySync'] }) | undefined
-// crypto.verify is synchronous without a callback; named apart here so each call site says which it means.
-const nodeCrypto: NodeCrypto | undefined = builtinCrypto && {
-  verify: builtinCrypto.verify,
-  verifySync: builtinCrypto.verify,
-  KeyObject: builtinCrypto.KeyObject,
-  constants: builtinCrypto.constants,
-}
+const nodeCrypto = getBuiltin?.('node:crypto') as NodeCrypto | undefined
 const NodeBufferClass = (getBuiltin?.('node:buffer') as { Buffer?: NodeBuffer } | undefined)?.Buffer
 
 type Expect = { name: string; hash?: string; curve?: string; digest: string | null; pss?: boolean; ecdsa?: boolean }
@@ -93,7 +87,7 @@ export function chosenPath(key: CryptoKey): 'inline' | 'thread-pool' | undefined
 
 function verifyInline(digest: string | null, data: Uint8Array, key: VerifyKey, sig: Uint8Array): boolean {
   try {
-    return nodeCrypto!.verifySync(digest, data, key, sig)
+    return nodeCrypto!.verify(digest, data, key, sig)
   } catch {
     // A malformed signature (wrong length for the curve, …) is an invalid signature, not an error.
     return false
