@@ -4,8 +4,8 @@
  * a ratio is reported as the median and min–max of its rounds, and a ratio whose spread crosses 1.0 is "not
  * measurable here" rather than a PASS or a MISS. Progress goes to stderr; the report (markdown) to stdout.
  *
- * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS (s per cache-hit window, default 0.7), BENCH_TOKENS
- * (distinct tokens per window, default 700), BENCH_QUICK=1 (a short smoke run, not for numbers).
+ * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS (s per cache-hit window, default 1), BENCH_TOKENS
+ * (distinct tokens per window, default 1500), BENCH_QUICK=1 (a short smoke run, not for numbers).
  */
 import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { cryptoLimit, type CryptoLimit } from './crypto-limit.js'
@@ -21,8 +21,8 @@ import { nextMessage, startWorker } from './worker.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5))
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.5 : 0.7))
-const TOKENS = Number(process.env.BENCH_TOKENS ?? (QUICK ? 300 : 700))
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.5 : 1))
+const TOKENS = Number(process.env.BENCH_TOKENS ?? (QUICK ? 300 : 1500))
 const PRIME = QUICK ? 300 : 1500
 /** Unmeasured tokens before each distinct-token window. */
 const WARM = 200
@@ -133,7 +133,7 @@ const hitTargets: Target[] = [
   { id: 'express-previous', label: 'Express + mcp-oauth, the adapter before issue 18', kind: 'express-mcp-oauth-previous' },
   { id: 'fastify-bare', label: 'Fastify, unprotected', kind: 'fastify-bare' },
   { id: 'fastify-bare-2', label: 'Fastify, unprotected (a second instance)', kind: 'fastify-bare' },
-  { id: 'fastify-two-hooks', label: 'Fastify + empty async onRequest and preHandler hooks', kind: 'fastify-two-hooks' },
+  { id: 'fastify-two-hooks', label: 'Fastify + empty onRequest and preHandler hooks (callbacks, as mcp-oauth\'s)', kind: 'fastify-two-hooks' },
   { id: 'fastify-jwt', label: 'Fastify + mcp-oauth, repeated JWT', kind: 'fastify-mcp-oauth' },
   { id: 'fastify-jwt-nobind', label: 'Fastify + mcp-oauth, sessionBinding: false', kind: 'fastify-mcp-oauth', mcpOauth: { sessionBinding: false } },
   { id: 'fastify-jwt-session', label: 'Fastify + mcp-oauth, request naming a session', kind: 'fastify-mcp-oauth', headers: SESSION },

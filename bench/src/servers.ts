@@ -175,9 +175,10 @@ async function fastifyServer(spec: ServerSpec): Promise<RunningServer> {
   if (spec.kind === 'fastify-async-noop') {
     app.addHook('onRequest', async () => undefined)
   } else if (spec.kind === 'fastify-two-hooks') {
-    // The shape of an auth plugin that decides in onRequest and confirms against the parsed body in preHandler.
-    app.addHook('onRequest', async () => undefined)
-    app.addHook('preHandler', async () => undefined)
+    // The shape of an auth plugin that decides in onRequest and confirms against the parsed body in preHandler,
+    // with callback hooks as mcp-oauth's (no promise).
+    app.addHook('onRequest', (_request, _reply, done) => done())
+    app.addHook('preHandler', (_request, _reply, done) => done())
   } else if (spec.kind === 'fastify-mcp-oauth') {
     // mcp-oauth README: await app.register(mcpAuth, { resource, issuer }).
     const { default: mcpAuth } = await import('@mcp-oauth/fastify')

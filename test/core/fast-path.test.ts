@@ -74,6 +74,62 @@ describe('handleNow', () => {
   })
 })
 
+describe('what a cache hit skips', () => {
+  const isB64Token = (re: RegExp) => re.source === String.raw`^[A-Za-z0-9\-._~+/]+=*$`
+
+  it('the token\'s b64token syntax is checked on a miss, not on a cache hit (whose key is the SHA-256 of a token that passed it)', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const token = await idp.sign({ aud: RESOURCE })
+    const calls: RegExp[] = []
+    const test = RegExp.prototype.test
+    RegExp.prototype.test = function (this: RegExp, s: string) {
+      calls.push(this)
+      return test.call(this, s)
+    }
+    try {
+      expect((await auth.handle(request(token))).type).toBe('authenticated')
+      expect(calls.filter(isB64Token)).toHaveLength(1)
+      calls.length = 0
+      expect((auth.handleNow(request(token)) as McpAuthOutcome).type).toBe('authenticated')
+      expect(calls.filter(isB64Token)).toHaveLength(0)
+    } finally {
+      RegExp.prototype.test = test
+    }
+  })
+
+  it('a malformed token is still refused with 400 invalid_request, first time and every time', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const token = await idp.sign({ aud: RESOURCE })
+    for (const bad of [`${token}!`, `${token}, ${token}`, 'a b']) {
+      for (let i = 0; i < 2; i++) {
+        const outcome = auth.handleNow(request(bad)) as McpAuthOutcome
+        expect(outcome.type === 'respond' && outcome.response.status).toBe(400)
+        expect(outcome.type === 'respond' && outcome.response.headers['www-authenticate']).toContain('error="invalid_request"')
+      }
+    }
+    // extractCredentials (public) still checks the syntax itself.
+    const { extractCredentials } = await import('@mcp-oauth/core')
+    expect(() => extractCredentials(request(`${token}!`), 8192, false)).toThrow(/not allowed by RFC 6750/)
+  })
+
+  it('an outcome waiting for its body carries that state privately: not enumerable, not copied by a spread', async () => {
+    const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
+    const token = await idp.sign({ aud: RESOURCE })
+    await auth.handle(request(token))
+    const modern = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }
+    const outcome = auth.handleNow(request(token, modern, undefined), { bodyPending: true }) as McpAuthOutcome
+    if (outcome.type !== 'authenticated') throw new Error('refused')
+    expect(Object.keys(outcome).sort()).toEqual(['auth', 'decidedBy', 'mayCreateSession', 'needsBody', 'requests', 'revision', 'sessionId', 'type'])
+    expect(Object.getOwnPropertySymbols(outcome)).toEqual([])
+    // The body disagrees with the headers: the outcome itself is checked (400); a spread copy has nothing to check.
+    const mismatch = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }
+    const checked = auth.checkBodyNow(outcome, mismatch) as McpAuthOutcome
+    expect(checked.type === 'respond' && checked.response.status).toBe(400)
+    const copy = { ...outcome }
+    expect(auth.checkBodyNow(copy, mismatch)).toBe(copy)
+  })
+})
+
 describe('CORS on the handler\'s answers', () => {
   const fakeResponse = (origin?: string) => {
     const set: Record<string, string> = {}

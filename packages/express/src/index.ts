@@ -25,28 +25,31 @@ function send(res: Response, plain: PlainResponse): void {
   res.end(plain.body)
 }
 
+/** Reply with a refusal and stop, or set `req.auth` and go on. */
+function act(auth: McpAuth, req: Request, res: Response, next: NextFunction, outcome: McpAuthOutcome): void {
+  if (outcome.type === 'respond') return send(res, outcome.response)
+  if (outcome.type === 'authenticated') {
+    req.auth = outcome.auth
+    auth.watchNodeResponse(outcome, res)
+  }
+  next()
+}
+
 function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   const withPolicy = auth.options.policy !== undefined
   return (req: Request, res: Response, next: NextFunction) => {
     const like = requestLikeFromNode(req)
-    const act = (outcome: McpAuthOutcome): void => {
-      if (outcome.type === 'respond') return send(res, outcome.response)
-      if (outcome.type === 'authenticated') {
-        req.auth = outcome.auth
-        auth.watchNodeResponse(outcome, res)
-      }
-      next()
-    }
     // Without a policy nothing depends on the body. A body express.json() already parsed is passed on anyway:
     // it is checked against its MCP headers and tells whether a session can start. A cache hit is decided at
-    // once (handleNow): no promise, next() in the same tick.
+    // once (handleNow): no promise, no closure, next() in the same tick.
     if (withPolicy && (opts?.protect || auth.isProtectedPath(like.url))) {
-      handleNodeRequest(auth, req, like, opts).then(act).catch(next)
+      handleNodeRequest(auth, req, like, opts).then((outcome) => act(auth, req, res, next, outcome)).catch(next)
       return
     }
-    const outcome = auth.handleNow(like, req.body === undefined ? opts : opts ? { ...opts, body: req.body } : { body: req.body })
-    if (outcome instanceof Promise) outcome.then(act).catch(next)
-    else act(outcome)
+    const body: unknown = req.body
+    const outcome = auth.handleNow(like, body === undefined ? opts : opts ? { ...opts, body } : { body })
+    if (outcome instanceof Promise) outcome.then((o) => act(auth, req, res, next, o)).catch(next)
+    else act(auth, req, res, next, outcome)
   }
 }
 

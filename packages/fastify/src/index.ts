@@ -32,8 +32,16 @@ export interface McpAuthDecorator {
 /** Options of the plugin: the core's options, or an `McpAuth` created elsewhere. */
 export type McpAuthPluginOptions = McpAuthOptions | McpAuth
 
-/** What `onRequest` decided from the headers and the body must still confirm in `preHandler`. */
-const waiting = new WeakMap<FastifyRequest, { outcome: McpAuthOutcome; opts: HandleOptions | undefined }>()
+/**
+ * What `onRequest` decided from the headers and the body must still confirm in `preHandler`: the outcome, or
+ * (when the headers did not say enough) the options to decide with once the body is there. A property of the
+ * request (declared with `decorateRequest`, so every request has it from the start), not a WeakMap entry: a
+ * WeakMap set, get and delete per request cost more than the rest of a cache hit in this adapter.
+ */
+const WAITING = Symbol('mcp-oauth.waiting')
+interface DecideWithBody { type: 'decide-with-body'; opts: HandleOptions | undefined }
+type Waiting = McpAuthOutcome | DecideWithBody | null
+type WithWaiting = FastifyRequest & { [WAITING]: Waiting }
 
 function nodeLike(request: FastifyRequest): RequestLike {
   const raw = request.raw
@@ -89,8 +97,12 @@ function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: 
   if (body !== undefined) return then(auth.handleNow(nodeLike(request), opts ? { ...opts, body } : { body }), (o) => act(auth, request, reply, o, done), done)
   const post = request.raw.method === 'POST'
   then(auth.handleNow(nodeLike(request), post ? (opts ? { ...opts, bodyPending: true } : BODY_PENDING) : opts), (outcome) => {
-    if (outcome.type === 'needs-body' || (post && outcome.type === 'authenticated')) {
-      waiting.set(request, { outcome, opts })
+    if (outcome.type === 'needs-body') {
+      (request as WithWaiting)[WAITING] = { type: 'decide-with-body', opts }
+      return done()
+    }
+    if (post && outcome.type === 'authenticated') {
+      (request as WithWaiting)[WAITING] = outcome
       return done()
     }
     act(auth, request, reply, outcome, done)
@@ -98,12 +110,12 @@ function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: 
 }
 
 function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, done: Done): void {
-  const state = waiting.get(request)
-  if (!state) return done()
-  waiting.delete(request)
-  const outcome = state.outcome.type === 'needs-body'
+  const state = (request as WithWaiting)[WAITING]
+  if (state === null) return done()
+  ;(request as WithWaiting)[WAITING] = null
+  const outcome = state.type === 'decide-with-body'
     ? auth.handleNow(nodeLike(request), request.body === undefined ? state.opts : state.opts ? { ...state.opts, body: request.body } : { body: request.body })
-    : auth.checkBodyNow(state.outcome, request.body)
+    : auth.checkBodyNow(state, request.body)
   then(outcome, (o) => act(auth, request, reply, o, done), done)
 }
 
@@ -115,6 +127,7 @@ const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) =>
     protect: (opts?: AuthenticateOptions): onRequestHookHandler => (request, reply, done) => run(auth, request, reply, { ...opts, protect: true }, done),
   } satisfies McpAuthDecorator)
   app.decorateRequest('auth', null)
+  app.decorateRequest(WAITING, null)
   // Refuse at onRequest whenever the headers suffice; the body (parsed by preHandler) confirms or decides.
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.config.mcpAuth

@@ -44,7 +44,6 @@ export type MaybePromise<T> = T | Promise<T>
 
 type Authenticated = Extract<McpAuthOutcome, { type: 'authenticated' }>
 
-const PENDING = Symbol('mcp-oauth.pendingBodyCheck')
 const NEEDS_BODY: McpAuthOutcome = Object.freeze({ type: 'needs-body' })
 const NEXT: McpAuthOutcome = Object.freeze({ type: 'next' })
 
@@ -55,6 +54,34 @@ interface Pending {
   scopes: readonly string[] | undefined
   /** The session check waits for the body, which settles the era. */
   sessionPending: boolean
+}
+
+/**
+ * The `authenticated` outcome. A class so every one has the same shape, and so what its body must still be
+ * checked against rides on it in a private field: not enumerable, not copied by a spread, nothing in a WeakMap
+ * for the collector to trace per request, and no `Object.defineProperty` (a slow runtime call) per request.
+ */
+class AuthenticatedOutcome implements Authenticated {
+  readonly type = 'authenticated'
+  readonly #pending: Pending | undefined
+
+  constructor(
+    public auth: AuthInfo,
+    public sessionId: string | undefined,
+    public requests: Authenticated['requests'],
+    public mayCreateSession: boolean,
+    public revision: 'modern' | 'legacy',
+    public decidedBy: 'headers' | 'body' | 'none',
+    public needsBody: boolean,
+    pending: Pending | undefined,
+  ) {
+    this.#pending = pending
+  }
+
+  /** What `checkBody` still has to check for this outcome, if it came from `handle` with the body pending. */
+  static pendingOf(outcome: Authenticated): Pending | undefined {
+    return #pending in outcome ? outcome.#pending : undefined
+  }
 }
 
 /** One request through the stages after routing: what it is, what it needs, who it is. */
@@ -178,22 +205,12 @@ function admit(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutc
       : s.sessions.store && !sessionPending && !(hasBody && modern) ? s.sessions.check(sessionId, info) : undefined
     const outcome = (): McpAuthOutcome => {
       if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
-      const authenticated: Authenticated = {
-        type: 'authenticated',
-        auth: info,
-        sessionId,
-        requests,
-        mayCreateSession: sessionId === undefined && request.method === 'POST' && !(hasBody && modern) && mayInitialize(body),
-        revision: modern ? 'modern' : 'legacy',
-        decidedBy: plan.decidedBy,
-        needsBody: mustRead,
-      }
       // Kept for checkBody only when the host said it may still bring the body.
-      if (!hasBody && (opts?.bodyPending === true || mustRead)) {
-        // On the outcome itself (not enumerable), not in a WeakMap: nothing for the collector to trace per request.
-        Object.defineProperty(authenticated, PENDING, { value: { plan, request, scopes: opts?.scopes, sessionPending } satisfies Pending, configurable: true })
-      }
-      return authenticated
+      const pending: Pending | undefined = !hasBody && (opts?.bodyPending === true || mustRead)
+        ? { plan, request, scopes: opts?.scopes, sessionPending }
+        : undefined
+      const mayCreate = sessionId === undefined && request.method === 'POST' && !(hasBody && modern) && mayInitialize(body)
+      return new AuthenticatedOutcome(info, sessionId, requests, mayCreate, modern ? 'modern' : 'legacy', plan.decidedBy, mustRead, pending)
     }
     return wait ? wait.then(outcome, (err: unknown) => refused(s, err, d.needs)) : outcome()
   } catch (err) {
@@ -204,10 +221,9 @@ function admit(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutc
 /** The body of an outcome decided from the headers: checked against them, then the session it may touch. */
 function checkPendingBody(s: Stages, outcome: McpAuthOutcome, body: unknown): MaybePromise<McpAuthOutcome> {
   if (outcome.type !== 'authenticated') return outcome
-  const state = (outcome as Authenticated & { [PENDING]?: Pending })[PENDING]
-  // The outcome returned below is a copy without PENDING (not enumerable, so not spread): checking the same
-  // outcome twice checks the body twice, and changes nothing. (No `delete`: it would turn every outcome into a
-  // slow dictionary-mode object.)
+  const state = AuthenticatedOutcome.pendingOf(outcome)
+  // The outcome returned below is a new one without the pending state: checking the same outcome twice checks
+  // the body twice, and changes nothing.
   if (!state || body === undefined || state.request.method !== 'POST') return outcome
   if (body === BODY_TOO_LARGE) return { type: 'respond', response: s.challenges.tooLarge }
   try {
@@ -216,17 +232,8 @@ function checkPendingBody(s: Stages, outcome: McpAuthOutcome, body: unknown): Ma
       ? s.sessions.check(outcome.sessionId!, outcome.auth)
       // Fastify decides in onRequest and brings the body here: an initialize on a shared store is probed now.
       : outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
-    // Every field written out, not a spread of `outcome`: a spread copy can get a hidden class of its own in V8.
-    const confirmed = (): McpAuthOutcome => ({
-      type: 'authenticated',
-      auth: outcome.auth,
-      sessionId: outcome.sessionId,
-      requests: checked.requests,
-      mayCreateSession: outcome.mayCreateSession && !checked.modern && mayInitialize(body),
-      revision: checked.modern ? 'modern' : 'legacy',
-      decidedBy: outcome.decidedBy,
-      needsBody: false,
-    })
+    const confirmed = (): McpAuthOutcome => new AuthenticatedOutcome(outcome.auth, outcome.sessionId, checked.requests,
+      outcome.mayCreateSession && !checked.modern && mayInitialize(body), checked.modern ? 'modern' : 'legacy', outcome.decidedBy, false, undefined)
     return wait ? wait.then(confirmed, (err: unknown) => refused(s, err, [])) : confirmed()
   } catch (err) {
     return refused(s, err, [])

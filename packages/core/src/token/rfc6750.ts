@@ -23,6 +23,18 @@ export function extractBearerToken(request: RequestLike, maxTokenLength: number)
  * token68 syntax) when `dpop` is on. The same rules as {@link extractBearerToken} for both schemes.
  */
 export function extractCredentials(request: RequestLike, maxTokenLength: number, dpop: boolean): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
+  const credential = readCredentials(request, maxTokenLength, dpop)
+  if (credential !== undefined) assertToken68(credential.token)
+  return credential
+}
+
+/**
+ * {@link extractCredentials} without the token's own syntax check ({@link assertToken68}). The verifier runs
+ * that check only when the token is not in its cache: a cached token passed it when it was first verified (the
+ * cache key is its SHA-256), so a cache hit skips a regular expression over the whole token.
+ * @internal
+ */
+export function readCredentials(request: RequestLike, maxTokenLength: number, dpop: boolean): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
   const header = request.headers.get('authorization')
   const inQuery = request.url.includes('access_token') && hasQueryToken(request.url)
   if (inQuery || request.bodyHasAccessToken) {
@@ -50,12 +62,16 @@ export function extractCredentials(request: RequestLike, maxTokenLength: number,
   if (token.length > maxTokenLength) {
     throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is too large')
   }
+  return { scheme, token }
+}
+
+/** The token's syntax: b64token (RFC 6750 §2.1; RFC 9449 §7.1 for DPoP); `ERR_INVALID_REQUEST` otherwise. */
+export function assertToken68(token: string): void {
   if (!B64TOKEN.test(token)) {
     throw new McpAuthError('ERR_INVALID_REQUEST', token.includes(',')
       ? 'More than one credential was sent in the Authorization header'
       : 'The bearer token contains characters not allowed by RFC 6750')
   }
-  return { scheme, token }
 }
 
 function hasQueryToken(url: string): boolean {

@@ -17,7 +17,7 @@ import { toAuthInfo } from './claims.js'
 import { runCustomVerifier } from './custom-verifier.js'
 import { hashToken } from './hash.js'
 import { assertBearerUsable, bearerNotAccepted, DpopStage } from './dpop.js'
-import { extractCredentials } from './rfc6750.js'
+import { assertToken68, readCredentials } from './rfc6750.js'
 import { introspect } from './rfc7662.js'
 import { assertAccessTokenShape, isCompactJose, peekJwt, verifyJwtAccessToken, type PeekedJwt } from './rfc9068.js'
 import { TrustedIssuer } from './trusted-issuer.js'
@@ -69,20 +69,32 @@ export class TokenVerifier {
    * ERR_IDP_UNAVAILABLE when the IdP cannot answer).
    */
   verify(token: string): AuthInfo | Promise<AuthInfo> {
+    return this.verifyBearer(token, false)
+  }
+
+  /** {@link verify}; with `syntax`, a token not in the cache is first checked to be a b64token (RFC 6750 §2.1). */
+  private verifyBearer(token: string, syntax: boolean): AuthInfo | Promise<AuthInfo> {
     // A bearer token: a DPoP-bound one is refused (RFC 9449 §7.2), and with dpop 'required' every one is.
     if (this.dpop?.config.mode === 'required') return Promise.reject(bearerNotAccepted())
-    const verified = this.verifyToken(token)
+    const verified = this.verifyToken(token, syntax)
     return verified instanceof Promise ? verified.then(this.asBearer) : this.asBearer(verified)
   }
 
   private readonly asBearer = (info: AuthInfo): AuthInfo => assertBearerUsable(info, this.dpop?.config.mode ?? false)
 
   /** {@link verify} without the bearer rule: the token itself, whatever key it is bound to (token/dpop.ts checks that). */
-  verifyToken(token: string): AuthInfo | Promise<AuthInfo> {
+  verifyToken(token: string, syntax = false): AuthInfo | Promise<AuthInfo> {
     const nowMs = Date.now()
     const hashed = hashToken(token)
-    if (typeof hashed !== 'string') return hashed.then((key) => this.cached(key, nowMs) ?? this.miss(token, key, nowMs))
-    return this.cached(hashed, nowMs) ?? this.miss(token, hashed, nowMs)
+    if (typeof hashed !== 'string') {
+      if (syntax) assertToken68(token)
+      return hashed.then((key) => this.cached(key, nowMs) ?? this.miss(token, key, nowMs))
+    }
+    const hit = this.cached(hashed, nowMs)
+    if (hit) return hit
+    // Only a token that is not cached can be malformed: a cached one passed this check (its key is its SHA-256).
+    if (syntax) assertToken68(token)
+    return this.miss(token, hashed, nowMs)
   }
 
   /**
@@ -91,10 +103,16 @@ export class TokenVerifier {
    * bearer cache hit.
    */
   verifyRequest(request: RequestLike): AuthInfo | Promise<AuthInfo> {
-    const credential = extractCredentials(request, this.config.maxTokenLength, this.dpop !== undefined)
+    const credential = readCredentials(request, this.config.maxTokenLength, this.dpop !== undefined)
     if (credential === undefined) throw new McpAuthError('ERR_MISSING_TOKEN', 'Authentication required')
-    if (credential.scheme === 'dpop') return this.dpop!.check(request, credential.token, (token) => this.verifyToken(token))
-    return this.verify(credential.token)
+    // The token's syntax is checked on a cache miss only (verifyToken), except where another refusal could
+    // otherwise come first: a DPoP proof is checked before the token, and 'required' refuses every bearer token.
+    if (credential.scheme === 'dpop') {
+      assertToken68(credential.token)
+      return this.dpop!.check(request, credential.token, (token) => this.verifyToken(token))
+    }
+    if (this.dpop?.config.mode === 'required') assertToken68(credential.token)
+    return this.verifyBearer(credential.token, true)
   }
 
   /** Forget cached verification results, active and inactive. */

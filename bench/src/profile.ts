@@ -1,0 +1,62 @@
+/**
+ * `pnpm --filter @mcp-oauth/bench profile <kind> [repeated|RS256|ES256|EdDSA] [seconds]`: one server of
+ * servers.ts in its own process under V8's CPU profiler, loaded alone by the bench's load generator (a
+ * repeated dev-IdP token, or fresh distinct tokens of one algorithm), then the functions with the most self
+ * time. For finding where a server's CPU per request goes; the ratios themselves come from `pnpm bench`.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startDevIdp } from '@mcp-oauth/dev-idp'
+import { startLocalIssuer, type Alg } from './issuer.js'
+import { load } from './load.js'
+import type { ServerKind, ServerSpec } from './servers.js'
+
+const [kind = 'fastify-mcp-oauth', mode = 'repeated', secondsArg = '5'] = process.argv.slice(2)
+const seconds = Number(secondsArg)
+const RESOURCE = 'https://mcp.bench.example/mcp'
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+
+const idp = await startDevIdp()
+const local = await startLocalIssuer()
+const distinct = mode !== 'repeated'
+const spec: ServerSpec = distinct
+  ? { kind: kind as ServerKind, resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri }
+  : { kind: kind as ServerKind, resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` }
+const dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-profile-'))
+const child = spawn(process.execPath, ['--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', dir, new URL('./server-process.ts', import.meta.url).pathname], {
+  env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+})
+const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+const rate = 20_000
+const tokens = distinct ? await local.mint(mode as Alg, Math.ceil(seconds * rate / 10), RESOURCE) : [await idp.issueAccessToken({ resource: RESOURCE, format: 'jwt', ttl: 3600 })]
+const source = distinct ? { type: 'pool' as const, tokens } : { type: 'repeated' as const, token: tokens[0]! }
+const result = await load({ port, tokens: source, ...(distinct ? { amount: tokens.length } : { duration: seconds }) })
+process.stderr.write(`${Math.round(result.rps)} req/s, ${result.requests} requests, ${result.failures} failed\n`)
+const exited = new Promise((resolve) => child.once('exit', resolve))
+child.send({ type: 'stop' })
+await exited
+await Promise.all([idp.close(), local.close()])
+
+const profile = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as Profile
+const time = new Map<number, number>()
+profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+const self = new Map<string, number>()
+let total = 0
+for (const n of profile.nodes) {
+  const t = time.get(n.id) ?? 0
+  total += t
+  const { functionName, url, lineNumber } = n.callFrame
+  const where = `${functionName || '(anonymous)'} ${url.split('/').slice(-3).join('/')}:${lineNumber + 1}`
+  self.set(where, (self.get(where) ?? 0) + t)
+}
+const idle = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((n, [, v]) => n + v, 0)
+const busy = total - idle
+process.stdout.write(`busy ${(busy / result.requests).toFixed(1)} µs per request (main thread, profiler on)\n`)
+for (const [where, t] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 45))) {
+  process.stdout.write(`${(t / busy * 100).toFixed(1).padStart(5)}%  ${(t / result.requests).toFixed(2).padStart(6)} µs  ${where}\n`)
+}
