@@ -35,8 +35,8 @@ export type McpAuthPluginOptions = McpAuthOptions | McpAuth
 /**
  * What `onRequest` decided from the headers and the body must still confirm in `preHandler`: the outcome, or
  * (when the headers did not say enough) the options to decide with once the body is there. A property of the
- * request (declared with `decorateRequest`, so every request has it from the start), not a WeakMap entry: a
- * WeakMap set, get and delete per request cost more than the rest of a cache hit in this adapter.
+ * request (declared with `decorateRequest`, so every request has it from the start), not a WeakMap entry:
+ * no ephemeron table to grow, look up and shrink per request.
  */
 const WAITING = Symbol('mcp-oauth.waiting')
 interface DecideWithBody { type: 'decide-with-body'; opts: HandleOptions | undefined }
