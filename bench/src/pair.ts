@@ -9,7 +9,7 @@ import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { startLocalIssuer, type Alg } from './issuer.js'
 import { CONNECTIONS, type LoadOptions } from './load.js'
 import { pairWindow, spread, startLive, type Sample } from './rounds.js'
-import type { ServerKind, ServerSpec } from './servers.js'
+import { specOf } from './servers.js'
 
 const [subjectKind, referenceKind, mode = 'repeated', roundsArg = '7'] = process.argv.slice(2)
 if (!subjectKind || !referenceKind) throw new TypeError('usage: pair <subject kind> <reference kind> [repeated|RS256|ES256|EdDSA] [rounds]')
@@ -24,13 +24,7 @@ const local = await startLocalIssuer()
 const base = distinct
   ? { resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri }
   : { resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` }
-/** A kind, optionally followed by mcp-oauth options as JSON: `fastify-mcp-oauth{"nativeCrypto":"inline"}`. */
-const specOf = (arg: string): ServerSpec => {
-  const brace = arg.indexOf('{')
-  const kind = (brace < 0 ? arg : arg.slice(0, brace)) as ServerKind
-  return brace < 0 ? { ...base, kind } : { ...base, kind, mcpOauth: JSON.parse(arg.slice(brace)) as ServerSpec['mcpOauth'] }
-}
-const [subject, reference] = await Promise.all([subjectKind, referenceKind].map((arg) => startLive(specOf(arg))))
+const [subject, reference] = await Promise.all([subjectKind, referenceKind].map((arg) => startLive(specOf(arg, base))))
 const jwt = distinct ? '' : await idp.issueAccessToken({ resource: RESOURCE, format: 'jwt', ttl: 3600 })
 const pool = distinct ? await local.mint(mode as Alg, (rounds + 2) * 2 * (3 * TOKENS), RESOURCE) : []
 let taken = 0

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { startLocalIssuer, type Alg } from './issuer.js'
 import { load } from './load.js'
-import type { ServerKind, ServerSpec } from './servers.js'
+import { specOf } from './servers.js'
 
 const [kind = 'fastify-mcp-oauth', mode = 'repeated', secondsArg = '5'] = process.argv.slice(2)
 const seconds = Number(secondsArg)
@@ -23,9 +23,9 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 const idp = await startDevIdp()
 const local = await startLocalIssuer()
 const distinct = mode !== 'repeated'
-const spec: ServerSpec = distinct
-  ? { kind: kind as ServerKind, resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri }
-  : { kind: kind as ServerKind, resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` }
+const spec = specOf(kind, distinct
+  ? { resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri }
+  : { resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` })
 const dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-profile-'))
 const child = spawn(process.execPath, ['--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', dir, new URL('./server-process.ts', import.meta.url).pathname], {
   env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },

@@ -50,10 +50,27 @@ const pinned = (() => {
   }
 })()
 
+/**
+ * Address-space layout: every server starts with ASLR off (`setarch -R`, util-linux), so every process of the
+ * run gets the same layout. With it on, two processes of the *same* server measured 0.83× or 1.19× of each
+ * other in 4 of 8 fresh pairs (the rest 0.98–1.03), and a pair kept its bias for its whole life, every round: a
+ * layout effect (where the binary, the heap and the stacks land), not noise that rounds average out. With it
+ * off, 8 of 8 pairs measured 0.98–1.05. `BENCH_ASLR=1` leaves it on.
+ */
+const fixedLayout = (() => {
+  if (process.env.BENCH_ASLR === '1') return false
+  try {
+    execFileSync('setarch', ['-R', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
 /** The CPU layout of this run, for the report. */
-export const cpuLayout = pinned
+export const cpuLayout = `${pinned
   ? `load generator on CPU 0, every server on CPU ${cpus - 1} (taskset)`
-  : 'not pinned (the kernel places every thread)'
+  : 'not pinned (the kernel places every thread)'}; ${fixedLayout ? 'servers with ASLR off (setarch -R)' : 'servers with ASLR on'}`
 
 /**
  * `--no-memory-reducer`: V8 shrinks the heap of an isolate that looks idle, and every server here idles while
@@ -73,8 +90,10 @@ export async function startLive(spec: ServerSpec): Promise<LiveServer> {
     env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
   }
-  const child = pinned
-    ? spawn('taskset', ['-c', String(cpus - 1), process.execPath, ...NODE_FLAGS, new URL(serverProcess).pathname], options)
+  const node = [process.execPath, ...NODE_FLAGS, new URL(serverProcess).pathname]
+  const command = [...(fixedLayout ? ['setarch', '-R'] : []), ...(pinned ? ['taskset', '-c', String(cpus - 1)] : []), ...node]
+  const child = command.length > node.length
+    ? spawn(command[0]!, command.slice(1), options)
     : fork(serverProcess, [], { ...options, execArgv: NODE_FLAGS })
   const ready = await reply<{ port: number }>(child)
   return {

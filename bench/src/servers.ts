@@ -37,6 +37,16 @@ export interface ServerSpec {
   mcpOauth?: Partial<McpAuthOptions>
 }
 
+/**
+ * A kind as the command line gives it, optionally followed by mcp-oauth options as JSON
+ * (`fastify-mcp-oauth{"nativeCrypto":"inline"}`), on top of `base` (resource, issuer, JWKS).
+ */
+export function specOf(arg: string, base: Omit<ServerSpec, 'kind'>): ServerSpec {
+  const brace = arg.indexOf('{')
+  const kind = (brace < 0 ? arg : arg.slice(0, brace)) as ServerKind
+  return brace < 0 ? { ...base, kind } : { ...base, kind, mcpOauth: JSON.parse(arg.slice(brace)) as ServerSpec['mcpOauth'] }
+}
+
 export interface RunningServer {
   port: number
   close(): Promise<void>

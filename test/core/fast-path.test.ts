@@ -4,6 +4,10 @@
  * browser asked (a request with `Origin`), and the signature path is chosen per key (inline or on libuv's
  * thread pool) with the same answers either way.
  */
+import { execFileSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMcpAuth, McpAuthConfigError, requestLikeFromNode, type McpAuthOutcome } from '@mcp-oauth/core'
 import { importJWK } from 'jose'
@@ -12,6 +16,16 @@ import { SessionStage } from '../../packages/core/src/mcp/session-stage.js'
 import { MemorySessionStore, KeyValueSessionStore } from '../../packages/core/src/mcp/session-binding.js'
 import { MemoryStore } from '../../packages/core/src/store.js'
 import { makeKey, startTestIssuer, type TestIssuer, type Alg } from '../helpers/test-issuer.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
 
 const RESOURCE = 'http://127.0.0.1:45690/mcp'
 let idp: TestIssuer
@@ -167,7 +181,7 @@ describe('CORS on the handler\'s answers', () => {
 describe('the signature path, per key', () => {
   const algs: Alg[] = ['RS256', 'ES256', 'EdDSA', 'PS256', 'ES384']
 
-  it.each(algs)('%s: inline answers a boolean, thread-pool a promise, auto calibrates then keeps one; all agree', async (alg) => {
+  it.each(algs)('%s: inline, thread-pool and auto (calibrating, then keeping one path) all agree', async (alg) => {
     const key = await makeKey(alg)
     const publicKey = await importJWK(key.publicJwk, alg) as CryptoKey
     const own = await startTestIssuer({ alg })
@@ -176,24 +190,78 @@ describe('the signature path, per key', () => {
       const token = await own.sign({ aud: RESOURCE })
       const [h, p, s] = token.split('.') as [string, string, string]
       const forged = `${s.slice(0, -4)}${s.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`
-      const inline = verifyJwsNative!(alg, publicKey, `${h}.${p}`, s, 'inline')
-      expect(inline).toBe(true)
-      expect(verifyJwsNative!(alg, publicKey, `${h}.${p}`, forged, 'inline')).toBe(false)
+      expect(await verifyJwsNative!(alg, publicKey, `${h}.${p}`, s, 'inline')).toBe(true)
+      expect(await verifyJwsNative!(alg, publicKey, `${h}.${p}`, forged, 'inline')).toBe(false)
       const pooled = verifyJwsNative!(alg, publicKey, `${h}.${p}`, s, 'thread-pool')
       expect(pooled).toBeInstanceOf(Promise)
       expect(await pooled).toBe(true)
       expect(await verifyJwsNative!(alg, publicKey, `${h}.${p}`, forged, 'thread-pool')).toBe(false)
       // auto: the first checks run inline (timed); after them the key has a path, and answers stay right.
       const fresh = await importJWK(key.publicJwk, alg) as CryptoKey
-      for (let i = 0; i < 16; i++) expect(verifyJwsNative!(alg, fresh, `${h}.${p}`, s)).toBe(true)
+      for (let i = 0; i < 16; i++) expect(await verifyJwsNative!(alg, fresh, `${h}.${p}`, s)).toBe(true)
       expect(['inline', 'thread-pool']).toContain(chosenPath(fresh))
       expect(await verifyJwsNative!(alg, fresh, `${h}.${p}`, s)).toBe(true)
       expect(await verifyJwsNative!(alg, fresh, `${h}.${p}`, forged)).toBe(false)
       // A key of another family never verifies, whatever the path.
-      expect(verifyJwsNative!(alg === 'RS256' ? 'ES256' : 'RS256', publicKey, `${h}.${p}`, s, 'inline')).toBe(false)
+      expect(await verifyJwsNative!(alg === 'RS256' ? 'ES256' : 'RS256', publicKey, `${h}.${p}`, s, 'inline')).toBe(false)
     } finally {
       await own.close()
     }
+  })
+
+  it('inline checks queued in one turn run together in the next check phase, and each gets its own answer', async () => {
+    const key = await makeKey('RS256')
+    const publicKey = await importJWK(key.publicJwk, 'RS256') as CryptoKey
+    const own = await startTestIssuer({ alg: 'RS256' })
+    try {
+      own.keys.splice(0, own.keys.length, key)
+      const tokens = await Promise.all([1, 2, 3, 4].map(() => own.sign({ aud: RESOURCE })))
+      const parts = tokens.map((t) => t.split('.') as [string, string, string])
+      const settled: boolean[] = []
+      const checks = parts.map(([h, p, s], i) => verifyJwsNative!('RS256', publicKey, `${h}.${p}`, i === 2 ? `${s.slice(0, -4)}AAAA` : s, 'inline'))
+      for (const check of checks) void check.then((ok) => settled.push(ok))
+      // Nothing is checked while the turn that queued them runs, microtasks included...
+      await Promise.resolve()
+      await Promise.resolve()
+      expect(settled).toEqual([])
+      // ...and all are checked before anything scheduled after them in the check phase.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(settled).toEqual([true, true, false, true])
+    } finally {
+      await own.close()
+    }
+  })
+
+  it('more than 64 queued inline checks: the first 64 in one turn, the rest in the next', async () => {
+    const key = await makeKey('EdDSA')
+    const publicKey = await importJWK(key.publicJwk, 'EdDSA') as CryptoKey
+    const own = await startTestIssuer({ alg: 'EdDSA' })
+    try {
+      own.keys.splice(0, own.keys.length, key)
+      const [h, p, s] = (await own.sign({ aud: RESOURCE })).split('.') as [string, string, string]
+      let done = 0
+      const checks = Array.from({ length: 70 }, () => verifyJwsNative!('EdDSA', publicKey, `${h}.${p}`, s, 'inline').then((ok) => { done++; return ok }))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(done).toBe(64)
+      expect(await Promise.all(checks)).toEqual(Array(70).fill(true))
+    } finally {
+      await own.close()
+    }
+  })
+
+  it.skipIf(!hasTaskset)('auto on a process that may use one CPU only (taskset): every key inline, no calibration', () => {
+    const script = [
+      "import { importJWK, generateKeyPair, exportJWK } from 'jose'",
+      "import { chosenPath, verifyJwsNative } from './src/token/jws-node.ts'",
+      "const { publicKey } = await generateKeyPair('ES256')",
+      "const key = await importJWK(await exportJWK(publicKey), 'ES256')",
+      "await verifyJwsNative('ES256', key, 'a.b', 'c')",
+      "process.stdout.write(String(chosenPath(key)))",
+    ].join('\n')
+    const run = (cpus: string[]) => execFileSync('taskset', ['-c', ...cpus, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(ROOT, 'packages/core'), encoding: 'utf8' })
+    expect(run(['0'])).toBe('inline')
+    // With more CPUs the key is still being calibrated after one check.
+    if (availableParallelism() > 1) expect(run(['0,1'])).toBe('undefined')
   })
 
   it.each(['inline', 'thread-pool', true, false] as const)('nativeCrypto %s: tokens accepted and forgeries refused through the resource server', async (nativeCrypto) => {

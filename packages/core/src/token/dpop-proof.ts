@@ -13,6 +13,7 @@
 import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { McpAuthError } from '../errors.js'
+import { decodeJson as decodeSegment } from './base64url.js'
 import { hashToken } from './hash.js'
 import { isWeakRsaKey, verifyJwsNative } from './jws-node.js'
 
@@ -69,22 +70,10 @@ function invalid(description: string): McpAuthError {
 }
 
 function decodeJson(part: string, what: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64urlBytes(part)))
-  } catch {
-    throw invalid(`The DPoP proof ${what} is not base64url-encoded JSON`)
-  }
+  const value = decodeSegment(part)
+  if (value === undefined) throw invalid(`The DPoP proof ${what} is not base64url-encoded JSON`)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`The DPoP proof ${what} is not a JSON object`)
   return value as Record<string, unknown>
-}
-
-function base64urlBytes(part: string): Uint8Array {
-  const b64 = part.replace(/-/g, '+').replace(/_/g, '/')
-  const binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))
-  const out = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
-  return out
 }
 
 /** The members RFC 7638 hashes, in its order: also the only ones imported, so extra members cannot change the key. */

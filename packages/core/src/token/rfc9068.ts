@@ -7,6 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8725
  */
 import { errors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters, type JWTPayload } from 'jose'
+import { decodeJsonObject } from './base64url.js'
 import { isWeakRsaKey, verifyJwsNative, type VerifyPath } from './jws-node.js'
 import { McpAuthError } from '../errors.js'
 import { IdpUnavailable } from '../http/idp-fetch.js'
@@ -21,24 +22,6 @@ export interface PeekedJwt {
 
 const B64URL = /^[A-Za-z0-9_-]*$/
 
-function decodeSegment(segment: string): Record<string, unknown> | undefined {
-  if (!B64URL.test(segment) || segment.length % 4 === 1) return undefined
-  try {
-    const json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64UrlDecode(segment)))
-    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function base64UrlDecode(segment: string): Uint8Array {
-  const b64 = segment.replace(/-/g, '+').replace(/_/g, '/')
-  const binary = atob(b64 + '==='.slice((b64.length + 3) % 4))
-  const out = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
-  return out
-}
-
 /**
  * Decode a compact JWS without verifying it. `undefined` when the token is not shaped like one (three
  * base64url parts whose first two are JSON objects): in `auto` mode such a token is opaque.
@@ -49,9 +32,9 @@ export function peekJwt(token: string): PeekedJwt | undefined {
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined
   // RFC 7515 §2: no padding. jose's decoder would accept "sig==", giving one token many spellings (and cache keys).
   if (!B64URL.test(token.slice(second + 1))) return undefined
-  const header = decodeSegment(token.slice(0, first))
+  const header = decodeJsonObject(token.slice(0, first))
   if (!header || typeof header.alg !== 'string') return undefined
-  const payload = decodeSegment(token.slice(first + 1, second))
+  const payload = decodeJsonObject(token.slice(first + 1, second))
   if (!payload) return undefined
   return { header, payload }
 }
@@ -64,7 +47,7 @@ export function peekJwt(token: string): PeekedJwt | undefined {
  */
 export function isCompactJose(token: string): boolean {
   const dot = token.indexOf('.')
-  return dot > 0 && decodeSegment(token.slice(0, dot)) !== undefined
+  return dot > 0 && decodeJsonObject(token.slice(0, dot)) !== undefined
 }
 
 /** `typ` values of access tokens: RFC 9068 `at+jwt`, and the plain `JWT` (or none) many IdPs still send. */
@@ -131,8 +114,7 @@ export async function verifyJwtAccessToken(token: string, check: JwtCheck, nowSe
         // jose refuses such keys with a TypeError, which becomes the same "cannot validate" answer.
         throw new McpAuthError('ERR_IDP_UNAVAILABLE', 'The token could not be validated', { cause: new TypeError('RSA key under 2048 bits') })
       }
-      const valid = verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature, check.path)
-      if (!(valid instanceof Promise ? await valid : valid)) {
+      if (!(await verifyJwsNative(peeked.header.alg as string, key, token.slice(0, second), input.signature, check.path))) {
         throw new McpAuthError('ERR_TOKEN_SIGNATURE', 'The token signature is invalid')
       }
       payload = peeked.payload as JWTPayload
