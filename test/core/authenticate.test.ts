@@ -247,17 +247,29 @@ describe('JWT access tokens', () => {
 })
 
 describe('the verified-token cache', () => {
-  it('a repeated token is verified once: later hits need no JWKS and no signature work', async () => {
+  it('a repeated JWT is verified twice, then cached: later hits need no JWKS and no signature work', async () => {
     const { auth, events } = make()
     const token = await idp.sign({ aud: RESOURCE })
     for (let i = 0; i < 5; i++) await auth.authenticate(request(`Bearer ${token}`))
     const cacheEvents = events.filter((e) => e.type === 'cache')
-    expect(cacheEvents.map((e) => (e as { hit: boolean }).hit)).toEqual([false, true, true, true, true])
+    expect(cacheEvents.map((e) => (e as { hit: boolean }).hit)).toEqual([false, false, true, true, true])
+  })
+
+  it('a JWT used once leaves only its key: a flood of one-shot tokens does not evict the tokens in use', async () => {
+    const { auth, events } = make({ cache: { max: 3 } })
+    const kept = await idp.sign({ aud: RESOURCE })
+    await auth.authenticate(request(`Bearer ${kept}`))
+    await auth.authenticate(request(`Bearer ${kept}`))
+    for (let i = 0; i < 10; i++) await auth.authenticate(request(`Bearer ${await idp.sign({ aud: RESOURCE, jti: `once-${i}` })}`))
+    events.length = 0
+    await auth.authenticate(request(`Bearer ${kept}`))
+    expect(events.filter((e) => e.type === 'cache').map((e) => (e as { hit: boolean }).hit)).toEqual([true])
   })
 
   it('the cached AuthInfo is frozen, so one handler cannot change what the next request sees', async () => {
     const { auth } = make()
     const token = await idp.sign({ aud: RESOURCE, scope: 'mcp:tools' })
+    await auth.authenticate(request(`Bearer ${token}`))
     const first = await auth.authenticate(request(`Bearer ${token}`))
     expect(() => (first.scopes as string[]).push('mcp:admin')).toThrow(TypeError)
     expect(() => { (first as { clientId: string }).clientId = 'x' }).toThrow(TypeError)
@@ -268,6 +280,8 @@ describe('the verified-token cache', () => {
     const { auth } = make()
     const exp = Math.floor(Date.now() / 1000) + 30
     const token = await idp.sign({ aud: RESOURCE, exp })
+    // Twice: the second use caches it.
+    await auth.authenticate(request(`Bearer ${token}`))
     await auth.authenticate(request(`Bearer ${token}`))
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime((exp + 10) * 1000)

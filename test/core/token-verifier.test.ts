@@ -55,20 +55,44 @@ describe('TokenVerifier, JWT access tokens (RFC 9068)', () => {
     expect(idp.counts.jwks).toBe(1)
   })
 
-  it('a cache hit is synchronous and returns the same AuthInfo; clear() makes the next call a miss again', async () => {
+  it('a JWT is cached from its second use; a hit is synchronous and returns the same AuthInfo; clear() forgets both uses', async () => {
     const { v, events } = verifier()
     const token = await idp.issueAccessToken({ resource: RESOURCE })
     const first = v.verify(token)
     expect(first).toBeInstanceOf(Promise)
-    const info = await first
+    const once = await first
+    // Used once: verified, not cached.
+    const second = v.verify(token)
+    expect(second).toBeInstanceOf(Promise)
+    const info = await second
+    expect(info).not.toBe(once)
+    expect(info).toEqual(once)
     const hit = v.verify(token)
     expect(hit).not.toBeInstanceOf(Promise)
     expect(hit).toBe(info)
-    expect(events.filter((e) => e.type === 'cache').map((e) => (e as { hit: boolean }).hit)).toEqual([false, true])
+    expect(events.filter((e) => e.type === 'cache').map((e) => (e as { hit: boolean }).hit)).toEqual([false, false, true])
     v.clear()
-    const again = v.verify(token)
-    expect(again).toBeInstanceOf(Promise)
-    expect(await again).not.toBe(info)
+    for (let i = 0; i < 2; i++) {
+      const again = v.verify(token)
+      expect(again).toBeInstanceOf(Promise)
+      expect(await again).not.toBe(info)
+    }
+    expect(v.verify(token)).not.toBeInstanceOf(Promise)
+  })
+
+  it('an opaque token is cached from its first introspection: a second would be a request to the IdP', async () => {
+    const calls: string[] = []
+    const { v } = verifier({
+      ...introspection(),
+      fetch: (input, init) => {
+        calls.push(String(input))
+        return fetch(input, init)
+      },
+    })
+    const token = await idp.issueAccessToken({ resource: RESOURCE, format: 'opaque' })
+    await v.verify(token)
+    expect(v.verify(token)).not.toBeInstanceOf(Promise)
+    expect(calls.filter((url) => url.includes('introspect'))).toHaveLength(1)
   })
 
   it('with cache: false every call verifies again', async () => {

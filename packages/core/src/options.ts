@@ -103,7 +103,10 @@ export interface McpAuthOptions {
   clockTolerance?: number
   /** Largest token accepted, in bytes. Default 16384. */
   maxTokenLength?: number
-  /** Verified-token cache. Default `{ max: 10000, maxTtl: 600 }`. `false` disables it. */
+  /**
+   * Verified-token cache. Default `{ max: 10000, maxTtl: 600 }`. `false` disables it. A JWT is cached from its
+   * second use (the first leaves only its hash, in a list of the same `max`); an introspection result at once.
+   */
   cache?: { max?: number; maxTtl?: number } | false
   /** Timeout for every request to the IdP, in ms. Default 5000. */
   timeout?: number
@@ -154,9 +157,12 @@ export interface McpAuthOptions {
   trustProxy?: boolean
   /**
    * On Node, check JWS signatures with `node:crypto` (2–4× less CPU than WebCrypto on a cache miss; keys still
-   * come from jose). Default `true`: each key's first checks are timed, and a key whose check costs more than
-   * the hand-off to libuv's thread pool (P-256 and Ed25519 on slow machines) is checked there, freeing the
-   * event loop; a cheaper one (RSA, usually) synchronously. `'inline'` or `'thread-pool'` fixes the path for
+   * come from jose). Default `true`: the path is chosen per key. In a process that may run on one CPU only
+   * (`os.availableParallelism()` is 1) every key is checked on the event loop; elsewhere each key's first checks
+   * are timed, and a key whose check costs more than the hand-off to libuv's thread pool (P-256 and Ed25519 on
+   * slow machines) is checked there, beside the event loop, a cheaper one (RSA, usually) on the event loop.
+   * Checks on the event loop are batched: those of the requests that arrived together run together in the
+   * loop's next check phase, and their answers leave together. `'inline'` or `'thread-pool'` fixes the path for
    * every key; `false` verifies through jose (WebCrypto) everywhere. Other runtimes always use jose.
    */
   nativeCrypto?: boolean | 'inline' | 'thread-pool'

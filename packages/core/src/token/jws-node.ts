@@ -61,10 +61,11 @@ export function isWeakRsaKey(key: CryptoKey): boolean {
  *
  * `inline` checks are batched: a check waits for the loop's check phase (`setImmediate`) and runs there with
  * every other check queued in the same turn — the tokens of the requests that arrived together — so their
- * answers are written together too. On the 2-core VM of bench/, answers written back to back cost the server
- * far less than the same answers written one by one between signature checks (the writes wake the peer once,
- * not once each): batched, a Fastify server spent 74 µs of CPU per fresh RS256 token against 121 µs checking
- * each synchronously where it came in. A lone request waits one turn of the loop, microseconds.
+ * answers are written together too. On the 2-core VM of bench/, writing answers back to back costs the server
+ * much less than writing each one between two signature checks: under the CPU profiler the socket writes took
+ * 41 µs per request with each check run where its request came in and 19 µs batched (the same as a server
+ * without auth), and a Fastify server spent 74 µs of CPU per fresh RS256 token batched against 121 µs unbatched.
+ * A lone request waits one turn of the loop: microseconds.
  */
 export type VerifyPath = 'auto' | 'inline' | 'thread-pool'
 

@@ -49,6 +49,8 @@ export class TokenVerifier {
   /** Seconds an ERR_TOKEN_INACTIVE answer is remembered: the shortest of the introspecting issuers' settings. */
   private readonly inactiveTtl: number
   private readonly inFlight = new Map<string, Promise<AuthInfo>>()
+  /** Keys of JWTs verified once and not cached (yet): a JWT is cached from its second use (see {@link remember}). */
+  private readonly seenOnce: LRUCache<string, true> | undefined
 
   constructor(private readonly config: ResolvedOptions, context: TokenVerifierContext = {}) {
     this.emit = 'emit' in context ? context.emit : eventSink(config.onEvent)
@@ -59,6 +61,7 @@ export class TokenVerifier {
     for (const issuer of config.issuers) this.issuers.set(issuer.issuer, new TrustedIssuer(issuer, ctx))
     this.introspecting = [...this.issuers.values()].filter((i) => i.config.introspection)
     this.cache = config.cache === false ? undefined : new TokenCache(config.cache.max, config.cache.maxTtl)
+    this.seenOnce = config.cache === false ? undefined : new LRUCache<string, true>({ max: config.cache.max })
     const ttls = this.introspecting.map((i) => i.config.introspection!.inactiveCacheTtl)
     this.inactiveTtl = config.verify || ttls.length === 0 ? 0 : Math.min(...ttls)
   }
@@ -118,6 +121,7 @@ export class TokenVerifier {
   /** Forget cached verification results, active and inactive. */
   clear(): void {
     this.cache?.clear()
+    this.seenOnce?.clear()
     this.inactive.clear()
   }
 
@@ -162,8 +166,17 @@ export class TokenVerifier {
   }
 
   private remember(key: string, verified: AuthInfo, nowMs: number): AuthInfo {
-    // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
+    // A JWT is cached from its second use: checking it again costs a signature check, while caching every token
+    // seen once kept each one-shot token's claims alive until evicted (old-generation garbage, and evictions of
+    // the tokens that are used again). The first use leaves only its key. Introspection results are cached at
+    // once: a second call would be a request to the IdP.
     const cache = this.cache
+    if (cache && authInfoExtra(verified).verifiedBy === 'jwt' && this.seenOnce!.get(key) === undefined) {
+      this.seenOnce!.set(key, true)
+      return freezeAuthInfo(verified)
+    }
+    this.seenOnce?.delete(key)
+    // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
     const info = freezeAuthInfo(cache ? cache.compact(verified) : verified)
     if (cache) {
       const extra = authInfoExtra(info)
