@@ -41,14 +41,29 @@ export async function readLimited(response: Pick<Response, 'headers' | 'body'>, 
   return decodeChunks(chunks, size)
 }
 
-/** `fetch` with a timeout covering headers and body, and `redirect: 'manual'` (a 3xx is a failure). */
+/**
+ * Connection closed before any answer: what a request sent on a kept-alive connection meets when the IdP closed
+ * that connection at the same moment (its idle timeout). Undici's `other side closed` is UND_ERR_SOCKET.
+ */
+const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+
+/**
+ * `fetch` with a timeout covering headers and body, and `redirect: 'manual'` (a 3xx is a failure). A request
+ * whose connection is closed before any answer is sent once more, inside the same timeout: every request here
+ * reads (metadata, keys, introspection, a provider's token check), so a second one changes nothing at the IdP.
+ */
 export async function idpFetch(url: string, init: RequestInit, options: IdpFetchOptions): Promise<{ response: Response; body: string }> {
   const signal = AbortSignal.timeout(options.timeout)
   let response: Response
   try {
     response = await options.fetch(url, { ...init, redirect: 'manual', signal })
-  } catch (cause) {
-    throw new IdpUnavailable(describeFetchError(cause), { cause })
+  } catch (first) {
+    if (signal.aborted || !DROPPED.has(errorCode(first) ?? '')) throw new IdpUnavailable(describeFetchError(first), { cause: first })
+    try {
+      response = await options.fetch(url, { ...init, redirect: 'manual', signal })
+    } catch (cause) {
+      throw new IdpUnavailable(describeFetchError(cause), { cause })
+    }
   }
   try {
     return { response, body: await readLimited(response) }
@@ -69,11 +84,16 @@ export function parseJsonObject(body: string, url: string): Record<string, unkno
   return json as Record<string, unknown>
 }
 
+/** The error code behind a failed `fetch` (Node puts the socket's in `cause`). */
+function errorCode(err: unknown): string | undefined {
+  const code = err instanceof Error ? (err.cause as { code?: unknown } | undefined)?.code : undefined
+  return typeof code === 'string' ? code : undefined
+}
+
 function describeFetchError(cause: unknown): string {
   if (cause instanceof Error) {
     if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'timed out'
-    const code = (cause.cause as { code?: unknown } | undefined)?.code
-    return typeof code === 'string' ? code : cause.message
+    return errorCode(cause) ?? cause.message
   }
   return 'fetch failed'
 }
