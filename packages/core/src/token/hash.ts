@@ -4,6 +4,8 @@
  * non-cryptographic hash would let an attacker craft one).
  */
 
+import { nodeBuiltin } from './node-builtin.js'
+
 type SyncHash = (token: string) => string
 
 interface NodeCrypto {
@@ -13,10 +15,8 @@ interface NodeCrypto {
 }
 
 function nodeHash(): SyncHash | undefined {
-  // Feature-detect Node's synchronous hash without importing node: modules, so the core still loads on
-  // Workers, Deno and browsers, which take the WebCrypto path.
-  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
-  const crypto = getBuiltin?.('node:crypto') as NodeCrypto | undefined
+  // Node's synchronous hash where there is one; Workers, Deno and browsers take the WebCrypto path.
+  const crypto = nodeBuiltin<NodeCrypto>('node:crypto')
   // This runs on every request (it is the cache key): the one-shot hash takes about half the time of createHash.
   const hash = crypto?.hash
   if (hash) return (token) => hash('sha256', token, 'base64url')

@@ -9,6 +9,8 @@
  * here, so a key of one family can never verify a signature of another (RFC 8725 §3.1).
  */
 
+import { nodeBuiltin } from './node-builtin.js'
+
 interface NodeKeyObject { readonly type: string }
 type VerifyKey = NodeKeyObject | { key: NodeKeyObject; padding?: number; saltLength?: number; dsaEncoding?: string }
 interface NodeCrypto {
@@ -20,9 +22,8 @@ interface NodeCrypto {
 }
 interface NodeBuffer { from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array }
 
-const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule
-const nodeCrypto = getBuiltin?.('node:crypto') as NodeCrypto | undefined
-const NodeBufferClass = (getBuiltin?.('node:buffer') as { Buffer?: NodeBuffer } | undefined)?.Buffer
+const nodeCrypto = nodeBuiltin<NodeCrypto>('node:crypto')
+const NodeBufferClass = nodeBuiltin<{ Buffer?: NodeBuffer }>('node:buffer')?.Buffer
 
 type Expect = { name: string; hash?: string; curve?: string; digest: string | null; pss?: boolean; ecdsa?: boolean }
 
@@ -83,7 +84,7 @@ const INLINE_LIMIT_US = 40
 /** Checks run in one turn at most; the rest wait for the next turn, after the I/O that came in meanwhile. */
 const MAX_BATCH = 64
 
-const oneCpu = (getBuiltin?.('node:os') as { availableParallelism?: () => number } | undefined)?.availableParallelism?.() === 1
+const oneCpu = nodeBuiltin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() === 1
 /** The loop's check phase, after the poll phase that read the requests (Node's `setImmediate`). */
 const nextTurn: (run: () => void) => unknown = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate ?? ((run) => setTimeout(run, 0))
 

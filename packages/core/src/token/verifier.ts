@@ -171,11 +171,10 @@ export class TokenVerifier {
     // the tokens that are used again). The first use leaves only its key. Introspection results are cached at
     // once: a second call would be a request to the IdP.
     const cache = this.cache
-    if (cache && authInfoExtra(verified).verifiedBy === 'jwt' && this.seenOnce!.get(key) === undefined) {
+    if (cache && authInfoExtra(verified).verifiedBy === 'jwt' && !this.seenOnce!.delete(key)) {
       this.seenOnce!.set(key, true)
       return freezeAuthInfo(verified)
     }
-    this.seenOnce?.delete(key)
     // One AuthInfo serves every request with this token: frozen, so a handler cannot change what the next sees.
     const info = freezeAuthInfo(cache ? cache.compact(verified) : verified)
     if (cache) {
