@@ -60,3 +60,36 @@ process.stdout.write(`busy ${(busy / result.requests).toFixed(1)} µs per reques
 for (const [where, t] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 45))) {
   process.stdout.write(`${(t / busy * 100).toFixed(1).padStart(5)}%  ${(t / result.requests).toFixed(2).padStart(6)} µs  ${where}\n`)
 }
+
+// PROFILE_INCLUSIVE=<regex>: the time spent in, and under, each function whose place matches (a frame inside a
+// matching frame is not counted again), e.g. 'mcp-oauth|core/dist|express/dist'; PROFILE_EXCLUDE=<regex>: frames
+// not counted, with all under them (e.g. '^next ' for Express's next(), which runs the rest of the request).
+const inclusive = process.env.PROFILE_INCLUSIVE
+if (inclusive) {
+  const match = new RegExp(inclusive)
+  const exclude = process.env.PROFILE_EXCLUDE ? new RegExp(process.env.PROFILE_EXCLUDE) : undefined
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const under = new Map<string, number>()
+  const within = new Map<string, number>()
+  const walk = (id: number, inside: boolean): number => {
+    const n = byId.get(id)!
+    const { functionName, url, lineNumber } = n.callFrame
+    const where = `${functionName || '(anonymous)'} ${url.split('/').slice(-3).join('/')}:${lineNumber + 1}`
+    if (inside && exclude?.test(where)) return 0
+    const hit = !inside && match.test(where)
+    let t = time.get(id) ?? 0
+    if (inside || hit) within.set(where, (within.get(where) ?? 0) + t)
+    for (const c of n.children ?? []) t += walk(c, inside || hit)
+    if (hit) under.set(where, (under.get(where) ?? 0) + t)
+    return t
+  }
+  walk(profile.nodes[0]!.id, false)
+  process.stdout.write(`\ninclusive (${inclusive}):\n`)
+  for (const [where, t] of [...under].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    process.stdout.write(`${(t / busy * 100).toFixed(1).padStart(5)}%  ${(t / result.requests).toFixed(2).padStart(6)} µs  ${where}\n`)
+  }
+  process.stdout.write(`\nself time in them:\n`)
+  for (const [where, t] of [...within].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    process.stdout.write(`${(t / busy * 100).toFixed(1).padStart(5)}%  ${(t / result.requests).toFixed(2).padStart(6)} µs  ${where}\n`)
+  }
+}

@@ -40,6 +40,26 @@ function request(token: string, headers: Record<string, string> = {}, body: unkn
   return requestLikeFromNode({ method: 'POST', url: '/mcp', headers: all, body })
 }
 
+describe('requestLikeFromNode', () => {
+  it('reads each property of the request once, however many headers are asked for (Express gives every request its own hidden class)', () => {
+    const reads: string[] = []
+    const headers = { host: 'h', authorization: 'Bearer abc', 'mcp-session-id': 's' }
+    const target = { method: 'POST', url: '/mcp', originalUrl: '/mcp', headers, rawHeaders: Object.entries(headers).flat(), body: { id: 1 } }
+    const req = new Proxy(target, { get: (t, key) => { reads.push(String(key)); return t[key as keyof typeof t] } })
+    const like = requestLikeFromNode(req)
+    for (let i = 0; i < 3; i++) {
+      expect(like.headers.get('authorization')).toBe('Bearer abc')
+      expect(like.headers.get('Mcp-Session-Id')).toBe('s')
+      expect(like.headers.get('mcp-protocol-version')).toBeNull()
+    }
+    expect(reads.sort()).toEqual(['body', 'headers', 'method', 'originalUrl', 'rawHeaders'])
+    reads.length = 0
+    // A body the caller already read is not read again.
+    requestLikeFromNode(req, target.body)
+    expect(reads).not.toContain('body')
+  })
+})
+
 describe('handleNow', () => {
   it('a cached token is decided synchronously; the first uses (misses) and handle() are promises', async () => {
     const auth = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer })
@@ -178,6 +198,14 @@ describe('CORS on the handler\'s answers', () => {
     delete (unknown.res as { req?: unknown }).req
     auth.watchNodeResponse(outcome, unknown.res)
     expect(unknown.set['access-control-allow-origin']).toBe('*')
+    // Given the request (as the adapters give it), its Origin decides, and `res.req` is not read.
+    const withOrigin = request(await idp.sign({ aud: RESOURCE }), { origin: 'http://127.0.0.1:6274' })
+    const fromRequest = fakeResponse()
+    auth.watchNodeResponse(outcome, fromRequest.res, withOrigin)
+    expect(fromRequest.set['access-control-allow-origin']).toBe('*')
+    const notFromRequest = fakeResponse('http://127.0.0.1:6274')
+    auth.watchNodeResponse(outcome, notFromRequest.res, request(await idp.sign({ aud: RESOURCE })))
+    expect(notFromRequest.set).toEqual({})
     const off = createMcpAuth({ resource: RESOURCE, issuer: idp.issuer, cors: false })
     const quiet = fakeResponse('http://127.0.0.1:6274')
     off.watchNodeResponse(await off.handle(request(await idp.sign({ aud: RESOURCE }))), quiet.res)

@@ -170,3 +170,101 @@ describe('TokenVerifier, requests and custom verifiers', () => {
     expect(await codeOf(broken.verify('anything'))).toBe('ERR_TOKEN_REJECTED')
   })
 })
+
+describe('TokenVerifier, where the cache keeps a token (its tail, else its hash)', () => {
+  /** A custom verifier that counts its calls and names the token it saw in clientId. */
+  function counting() {
+    const seen: string[] = []
+    const { v, events } = verifier({ verify: (token) => { seen.push(token); return { token, clientId: `client-${token.slice(0, 8)}`, scopes: [] } } })
+    return { v, events, seen }
+  }
+  const hits = (events: McpAuthEvent[]) => events.filter((e) => e.type === 'cache').map((e) => (e as { hit: boolean }).hit)
+
+  it('tokens that end alike (a PASETO-like footer of 50 characters) each keep their own entry, found synchronously', async () => {
+    const { v, events, seen } = counting()
+    const footer = '.eyJraWQiOiJrZXktMjAyNi0xMiJ9eyJraWQiOiJrZXktMjAyNi0xMiJ9'
+    const a = `aaaaaaaa${'1'.repeat(40)}${footer}`
+    const b = `bbbbbbbb${'2'.repeat(40)}${footer}`
+    expect(a.slice(-43)).toBe(b.slice(-43))
+    await v.verify(a)
+    await v.verify(b)
+    for (let i = 0; i < 3; i++) {
+      const hitA = v.verify(a)
+      const hitB = v.verify(b)
+      // Neither is a promise (both cached, b under its hash), and neither is the other's.
+      expect(hitA).not.toBeInstanceOf(Promise)
+      expect(hitB).not.toBeInstanceOf(Promise)
+      expect((hitA as AuthInfo).clientId).toBe('client-aaaaaaaa')
+      expect((hitB as AuthInfo).clientId).toBe('client-bbbbbbbb')
+      expect((hitB as AuthInfo).token).toBe(b)
+    }
+    expect(seen).toEqual([a, b])
+    expect(hits(events)).toEqual([false, false, true, true, true, true, true, true])
+  })
+
+  it('a forged JWT with a cached token\'s signature (so its tail) is refused, and the real one stays cached', async () => {
+    const { v } = verifier()
+    const token = await idp.issueAccessToken({ resource: RESOURCE, scopes: ['mcp:tools'] })
+    await v.verify(token)
+    const info = await v.verify(token)
+    const [header, payload, signature] = token.split('.') as [string, string, string]
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, scope: 'mcp:tools mcp:admin' })).toString('base64url')}.${signature}`
+    expect(forged.slice(-43)).toBe(token.slice(-43))
+    for (let i = 0; i < 2; i++) {
+      const answer = v.verify(forged)
+      expect(answer).toBeInstanceOf(Promise)
+      expect(await codeOf(answer)).toBe('ERR_TOKEN_SIGNATURE')
+    }
+    expect(v.verify(token)).toBe(info)
+  })
+
+  it('a short token (under 64 characters) is cached under its hash only', async () => {
+    const { v, events, seen } = counting()
+    const token = 'gho_16C7e42F292c6912E7710c838347Ae178B4a'
+    await v.verify(token)
+    const hit = v.verify(token)
+    expect(hit).not.toBeInstanceOf(Promise)
+    expect((hit as AuthInfo).token).toBe(token)
+    expect(seen).toEqual([token])
+    expect(hits(events)).toEqual([false, true])
+  })
+
+  it('a tail whose holder expired is taken by the next token; clear() forgets the hashed entries too', async () => {
+    const footer = 'f'.repeat(50)
+    let now = 1_000_000
+    const { v, seen } = (() => {
+      const seen: string[] = []
+      // Each entry expires 10 s after it is verified.
+      const { v } = verifier({ verify: (token) => { seen.push(token); return { token, clientId: 'c', scopes: [], expiresAt: Math.floor(now / 1000) + 10 } } })
+      return { v, seen }
+    })()
+    const realNow = Date.now
+    Date.now = () => now
+    try {
+      const a = `a${'1'.repeat(20)}${footer}`
+      const b = `b${'2'.repeat(20)}${footer}`
+      const c = `c${'3'.repeat(20)}${footer}`
+      await v.verify(a)
+      await v.verify(b) // the tail is a's: b is kept under its hash
+      expect(v.verify(a)).not.toBeInstanceOf(Promise)
+      expect(v.verify(b)).not.toBeInstanceOf(Promise)
+      now += 11_000
+      await v.verify(c) // a's entry has ended: c takes the tail
+      expect(v.verify(c)).not.toBeInstanceOf(Promise)
+      const ended = v.verify(b) // b's entry ended too
+      expect(ended).toBeInstanceOf(Promise)
+      await ended
+      expect(v.verify(b)).not.toBeInstanceOf(Promise)
+      v.clear()
+      for (const token of [b, c]) {
+        const again = v.verify(token)
+        expect(again).toBeInstanceOf(Promise)
+        await again
+      }
+      expect(seen).toEqual([a, b, c, b, b, c])
+    } finally {
+      Date.now = realNow
+    }
+  })
+})

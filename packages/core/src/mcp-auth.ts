@@ -100,11 +100,14 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     checkBody,
     handleNow,
     checkBodyNow,
-    watchNodeResponse: (outcome, res) => {
+    watchNodeResponse: (outcome, res, request) => {
+      if (outcome.type !== 'authenticated') return
       // Only a browser's request needs them, and it always carries Origin (Fetch: every CORS request does); a
       // response whose request is unknown gets them too.
-      const fromBrowser = res.req?.headers === undefined || res.req.headers.origin !== undefined
-      if (config.cors && fromBrowser && outcome.type === 'authenticated' && res.setHeader) {
+      const fromBrowser = (): boolean => request
+        ? request.headers.get('origin') !== null
+        : res.req?.headers === undefined || res.req.headers.origin !== undefined
+      if (config.cors && res.setHeader && fromBrowser()) {
         addCorsHeaders((name) => res.getHeader(name) !== undefined, (name, value) => res.setHeader!(name, value))
       }
       const h = hooks(outcome)

@@ -2,7 +2,7 @@
  * Express 4 and 5 adapter: translate the request, call the core, copy its answer. No status codes, header
  * strings or token rules live here.
  */
-import { createMcpAuth, handleNodeRequest, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type McpAuthOutcome, type PlainResponse } from '@mcp-oauth/core'
+import { createMcpAuth, handleNodeRequest, requestLikeFromNode, type AuthInfo, type AuthenticateOptions, type HandleOptions, type McpAuth, type McpAuthOptions, type McpAuthOutcome, type PlainResponse, type RequestLike } from '@mcp-oauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare module 'express-serve-static-core' {
@@ -26,11 +26,11 @@ function send(res: Response, plain: PlainResponse): void {
 }
 
 /** Reply with a refusal and stop, or set `req.auth` and go on. */
-function act(auth: McpAuth, req: Request, res: Response, next: NextFunction, outcome: McpAuthOutcome): void {
+function act(auth: McpAuth, req: Request, res: Response, next: NextFunction, outcome: McpAuthOutcome, like: RequestLike): void {
   if (outcome.type === 'respond') return send(res, outcome.response)
   if (outcome.type === 'authenticated') {
     req.auth = outcome.auth
-    auth.watchNodeResponse(outcome, res)
+    auth.watchNodeResponse(outcome, res, like)
   }
   next()
 }
@@ -38,18 +38,20 @@ function act(auth: McpAuth, req: Request, res: Response, next: NextFunction, out
 function middleware(auth: McpAuth, opts?: HandleOptions): RequestHandler {
   const withPolicy = auth.options.policy !== undefined
   return (req: Request, res: Response, next: NextFunction) => {
-    const like = requestLikeFromNode(req)
+    // Express gives every request a hidden class of its own, so each property read of `req` costs a full
+    // lookup: the body is read once, here, and the rest once in requestLikeFromNode.
+    const body: unknown = req.body
+    const like = requestLikeFromNode(req, body)
     // Without a policy nothing depends on the body. A body express.json() already parsed is passed on anyway:
     // it is checked against its MCP headers and tells whether a session can start. A cache hit is decided at
     // once (handleNow): no promise, no closure, next() in the same tick.
     if (withPolicy && (opts?.protect || auth.isProtectedPath(like.url))) {
-      handleNodeRequest(auth, req, like, opts).then((outcome) => act(auth, req, res, next, outcome)).catch(next)
+      handleNodeRequest(auth, req, like, opts).then((outcome) => act(auth, req, res, next, outcome, like)).catch(next)
       return
     }
-    const body: unknown = req.body
     const outcome = auth.handleNow(like, body === undefined ? opts : opts ? { ...opts, body } : { body })
-    if (outcome instanceof Promise) outcome.then((o) => act(auth, req, res, next, o)).catch(next)
-    else act(auth, req, res, next, outcome)
+    if (outcome instanceof Promise) outcome.then((o) => act(auth, req, res, next, o, like)).catch(next)
+    else act(auth, req, res, next, outcome, like)
   }
 }
 

@@ -69,7 +69,7 @@ function then<T>(value: T | Promise<T>, go: (v: T) => void, done: Done): void {
 }
 
 /** Reply with a refusal (and stop: `done` is not called), or set `request.auth` and go on. */
-function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcome: McpAuthOutcome, done: Done): void {
+function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcome: McpAuthOutcome, done: Done, like?: RequestLike): void {
   if (outcome.type === 'respond') {
     const { status, headers, body } = outcome.response
     reply.code(status).headers(headers).send(body)
@@ -80,7 +80,7 @@ function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcom
     request.auth = outcome.auth
     // The MCP SDK's StreamableHTTPServerTransport reads `req.auth` from the Node request it is handed.
     raw.auth = outcome.auth
-    auth.watchNodeResponse(outcome, reply.raw)
+    auth.watchNodeResponse(outcome, reply.raw, like)
   }
   done()
 }
@@ -94,9 +94,10 @@ function act(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, outcom
 function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: HandleOptions | undefined, done: Done): void {
   // request.body is there when protect() runs as a preHandler, so a form-body token is refused too.
   const body = request.body
-  if (body !== undefined) return then(auth.handleNow(nodeLike(request), opts ? { ...opts, body } : { body }), (o) => act(auth, request, reply, o, done), done)
-  const post = request.raw.method === 'POST'
-  then(auth.handleNow(nodeLike(request), post ? (opts ? { ...opts, bodyPending: true } : BODY_PENDING) : opts), (outcome) => {
+  const like = nodeLike(request)
+  if (body !== undefined) return then(auth.handleNow(like, opts ? { ...opts, body } : { body }), (o) => act(auth, request, reply, o, done, like), done)
+  const post = like.method === 'POST'
+  then(auth.handleNow(like, post ? (opts ? { ...opts, bodyPending: true } : BODY_PENDING) : opts), (outcome) => {
     if (outcome.type === 'needs-body') {
       (request as WithWaiting)[WAITING] = { type: 'decide-with-body', opts }
       return done()
@@ -105,7 +106,7 @@ function run(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, opts: 
       (request as WithWaiting)[WAITING] = outcome
       return done()
     }
-    act(auth, request, reply, outcome, done)
+    act(auth, request, reply, outcome, done, like)
   }, done)
 }
 
@@ -113,10 +114,11 @@ function confirm(auth: McpAuth, request: FastifyRequest, reply: FastifyReply, do
   const state = (request as WithWaiting)[WAITING]
   if (state === null) return done()
   ;(request as WithWaiting)[WAITING] = null
-  const outcome = state.type === 'decide-with-body'
-    ? auth.handleNow(nodeLike(request), request.body === undefined ? state.opts : state.opts ? { ...state.opts, body: request.body } : { body: request.body })
-    : auth.checkBodyNow(state, request.body)
-  then(outcome, (o) => act(auth, request, reply, o, done), done)
+  // An outcome decided in onRequest is only checked against the body (its Origin is read from `reply.raw.req`).
+  if (state.type !== 'decide-with-body') return then(auth.checkBodyNow(state, request.body), (o) => act(auth, request, reply, o, done), done)
+  const like = nodeLike(request)
+  const body = request.body
+  then(auth.handleNow(like, body === undefined ? state.opts : state.opts ? { ...state.opts, body } : { body }), (o) => act(auth, request, reply, o, done, like), done)
 }
 
 const plugin: FastifyPluginAsync<McpAuthPluginOptions> = async (app, options) => {

@@ -52,7 +52,7 @@ export function withMcpAuth<Req extends IncomingMessage = IncomingMessage, Res e
     }
     if (outcome.type === 'authenticated') {
       req.auth = outcome.auth
-      auth.watchNodeResponse(outcome, res)
+      auth.watchNodeResponse(outcome, res, like)
     }
     await handler(req, res)
   }

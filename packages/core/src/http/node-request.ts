@@ -21,8 +21,7 @@ export interface NodeRequestLike {
  * Node keeps only the first of repeated `Authorization` headers; a fetch `Headers` joins them with ", ".
  * We join them too, so two credentials are refused (RFC 6750 §2) the same way on every host.
  */
-function authorizationOf(req: NodeRequestLike): string | null {
-  const raw = req.rawHeaders
+function authorizationOf(raw: string[] | undefined, headers: NodeRequestLike['headers']): string | null {
   if (raw) {
     let value: string | null = null
     for (let i = 0; i < raw.length; i += 2) {
@@ -33,12 +32,20 @@ function authorizationOf(req: NodeRequestLike): string | null {
     }
     return value
   }
-  const h = req.headers.authorization
+  const h = headers.authorization
   return h === undefined ? null : Array.isArray(h) ? h.join(', ') : h
 }
 
-export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
-  const body = req.body
+/**
+ * `body`: the body the framework parsed, when the caller has read it already (default `req.body`).
+ *
+ * Each property of `req` is read once, here. Express gives every request and response a hidden class of its
+ * own (it sets their prototypes), so V8 cannot cache where a property is: each read of one is a full lookup
+ * (0.15–0.25 µs here, and the `headers` getter more), where a read of the plain headers object is not.
+ */
+export function requestLikeFromNode(req: NodeRequestLike, body: unknown = req.body): RequestLike {
+  const headers = req.headers
+  const raw = req.rawHeaders
   let authorization: string | null | undefined
   return {
     method: req.method ?? 'GET',
@@ -46,17 +53,16 @@ export function requestLikeFromNode(req: NodeRequestLike): RequestLike {
     headers: {
       get(name: string): string | null {
         const lower = name.toLowerCase()
-        if (lower === 'authorization') return authorization === undefined ? (authorization = authorizationOf(req)) : authorization
-        const v = req.headers[lower]
+        if (lower === 'authorization') return authorization === undefined ? (authorization = authorizationOf(raw, headers)) : authorization
+        const v = headers[lower]
         return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v
       },
     },
     // RFC 6750 §2.2 form-body tokens; only a form body counts, a JSON-RPC message may say anything.
     bodyHasAccessToken: body !== null && typeof body === 'object' && 'access_token' in body
-      && String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
+      && String(headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded'),
   }
 }
-
 
 /**
  * The JSON body for the policy, read once. When the framework already parsed it, that is used; otherwise the

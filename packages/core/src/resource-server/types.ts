@@ -96,9 +96,10 @@ export interface McpAuth {
   /**
    * For Node hosts, after an `authenticated` outcome: put the CORS response headers on it (`cors`, unless the
    * application set its own; only when its request carries `Origin`, as every browser CORS request does), watch it to bind a new session to its user and, with `policy.filterToolsList`,
-   * filter a `tools/list` answer.
+   * filter a `tools/list` answer. `request`: the request the outcome is for, as it was given to `handle`; its
+   * `Origin` is read there instead of from `res.req`.
    */
-  watchNodeResponse(outcome: McpAuthOutcome, res: NodeResponseLike): void
+  watchNodeResponse(outcome: McpAuthOutcome, res: NodeResponseLike, request?: RequestLike): void
   /** Remember that `sessionId` belongs to the user of `auth` (hosts that see the response call this). */
   bindSession(sessionId: string, auth: AuthInfo): Promise<void>
   /** The same refusal as plain data (status, headers, body) for adapters. */

@@ -1,7 +1,10 @@
 /**
- * Cache keys are a SHA-256 of the token, never the token: a heap dump or a cache listing must not yield
- * usable credentials, and a cryptographic hash makes a collision with a cached token infeasible (a fast
- * non-cryptographic hash would let an attacker craft one).
+ * The SHA-256 of a token: the key of everything remembered about a token on a cache miss (inactive answers,
+ * verifications in flight, JWTs seen once) and of the cache entries that cannot go under their tail
+ * (token/cache.ts). Never the token itself: a listing of those keys must not yield usable credentials, and a
+ * cryptographic hash makes a collision with another token infeasible (a fast non-cryptographic hash would
+ * let an attacker craft one). A cache hit does not hash: it finds the entry by the token's tail and compares
+ * the whole token.
  */
 
 import { nodeBuiltin } from './node-builtin.js'
@@ -17,7 +20,7 @@ interface NodeCrypto {
 function nodeHash(): SyncHash | undefined {
   // Node's synchronous hash where there is one; Workers, Deno and browsers take the WebCrypto path.
   const crypto = nodeBuiltin<NodeCrypto>('node:crypto')
-  // This runs on every request (it is the cache key): the one-shot hash takes about half the time of createHash.
+  // The one-shot hash takes about half the time of createHash.
   const hash = crypto?.hash
   if (hash) return (token) => hash('sha256', token, 'base64url')
   const createHash = crypto?.createHash

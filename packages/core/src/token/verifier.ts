@@ -88,16 +88,14 @@ export class TokenVerifier {
   /** {@link verify} without the bearer rule: the token itself, whatever key it is bound to (token/dpop.ts checks that). */
   verifyToken(token: string, syntax = false): AuthInfo | Promise<AuthInfo> {
     const nowMs = Date.now()
-    const hashed = hashToken(token)
-    if (typeof hashed !== 'string') {
-      if (syntax) assertToken68(token)
-      return hashed.then((key) => this.cached(key, nowMs) ?? this.miss(token, key, nowMs))
-    }
-    const hit = this.cached(hashed, nowMs)
+    // A cached token is found by its tail (token/cache.ts), without hashing it.
+    const hit = this.cachedByTail(token, nowMs)
     if (hit) return hit
-    // Only a token that is not cached can be malformed: a cached one passed this check (its key is its SHA-256).
+    // Only a token that is not found there can be malformed: a cached one passed this check, and its entry holds it whole.
     if (syntax) assertToken68(token)
-    return this.miss(token, hashed, nowMs)
+    const hashed = hashToken(token)
+    if (typeof hashed !== 'string') return hashed.then((key) => this.cachedByHash(token, key, nowMs) ?? this.miss(token, key, nowMs))
+    return this.cachedByHash(token, hashed, nowMs) ?? this.miss(token, hashed, nowMs)
   }
 
   /**
@@ -130,16 +128,21 @@ export class TokenVerifier {
     return this.issuers.values().next().value?.metadataDiscovery()
   }
 
-  /** The cached result for `key` if it is still valid at `now`. Synchronous: this is the path most requests take. */
-  private cached(key: string, nowMs: number): AuthInfo | undefined {
-    if (!this.cache) return undefined
-    const hit = this.cache.get(key, nowMs, this.config.clockTolerance)
-    if (hit) {
-      this.emit?.({ type: 'cache', hit: true, cache: 'token' })
-      return hit.info
-    }
-    this.emit?.({ type: 'cache', hit: false, cache: 'token' })
-    return undefined
+  /** The cached result for `token` if it is kept under its tail and still valid at `now`. Synchronous: this is the path most requests take. */
+  private cachedByTail(token: string, nowMs: number): AuthInfo | undefined {
+    const hit = this.cache?.get(token, nowMs, this.config.clockTolerance)
+    if (hit === undefined) return undefined
+    this.emit?.({ type: 'cache', hit: true, cache: 'token' })
+    return hit.info
+  }
+
+  /** Not under its tail: the cached result kept under the token's hash (`key`), if any; else a cache miss. */
+  private cachedByHash(token: string, key: string, nowMs: number): AuthInfo | undefined {
+    const cache = this.cache
+    if (!cache) return undefined
+    const hit = cache.getHashed(token, key, nowMs, this.config.clockTolerance)
+    this.emit?.({ type: 'cache', hit: hit !== undefined, cache: 'token' })
+    return hit?.info
   }
 
   /** Not cached: a remembered inactive answer, the verification already in flight, or a new one (single-flight). */
@@ -152,7 +155,7 @@ export class TokenVerifier {
     const pending = this.inFlight.get(key)
     if (pending) return pending
     const verification = this.uncached(token, Math.floor(nowMs / 1000)).then(
-      (verified) => this.remember(key, verified, nowMs),
+      (verified) => this.remember(token, key, verified, nowMs),
       (err: unknown) => {
         // Only introspection answers are remembered (a custom verifier's refusals are its own business).
         if (err instanceof McpAuthError && err.code === 'ERR_TOKEN_INACTIVE' && this.inactiveTtl > 0) {
@@ -165,7 +168,7 @@ export class TokenVerifier {
     return verification
   }
 
-  private remember(key: string, verified: AuthInfo, nowMs: number): AuthInfo {
+  private remember(token: string, key: string, verified: AuthInfo, nowMs: number): AuthInfo {
     // A JWT is cached from its second use: checking it again costs a signature check, while caching every token
     // seen once kept each one-shot token's claims alive until evicted (old-generation garbage, and evictions of
     // the tokens that are used again). The first use leaves only its key. Introspection results are cached at
@@ -181,7 +184,7 @@ export class TokenVerifier {
       const extra = authInfoExtra(info)
       const nbf = extra.claims?.nbf
       const ttl = extra.verifiedBy === 'introspection' && extra.issuer ? this.issuers.get(extra.issuer)?.config.introspection?.cacheTtl : undefined
-      cache.set(key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, nowMs, ttl)
+      cache.set(token, key, { info, exp: info.expiresAt, nbf: typeof nbf === 'number' ? nbf : undefined }, nowMs, ttl)
     }
     return info
   }
