@@ -37,7 +37,7 @@ const machine = machineInfo()
 
 type Work = Omit<LoadOptions, 'port'>
 
-/** A server of a group: started once, kept for every round. */
+/** A server of a group: started once (as {@link INSTANCES} processes), kept for every round. */
 interface Target {
   id: string
   label: string
@@ -61,13 +61,23 @@ interface ComparisonResult extends Comparison {
   referenceSamples: Sample[]
 }
 
-async function startTargets(targets: readonly Target[], base: Omit<ServerSpec, 'kind'>): Promise<Map<string, LiveServer>> {
-  const live = await Promise.all(targets.map((t) => startLive({ ...base, kind: t.kind, ...(t.mcpOauth ? { mcpOauth: t.mcpOauth } : {}) })))
-  return new Map(targets.map((t, i) => [t.id, live[i]!]))
+/**
+ * Processes per server. Part of a pair's ratio is decided when its two processes start (fresh pairs of
+ * mcp-oauth and the unprotected Fastify server, ASLR off: medians from 0.81× to 0.90×, each pair steady over
+ * its windows), so one pair of processes kept for every round cannot show it, and two runs of the bench
+ * disagreed by it. With two processes of each server, round r pairs the subject's process r mod 2 with the
+ * reference's ⌊r / 2⌋ mod 2: five rounds see all four pairings, and the spread holds that part too.
+ */
+const INSTANCES = 2
+
+async function startTargets(targets: readonly Target[], base: Omit<ServerSpec, 'kind'>): Promise<Map<string, LiveServer[]>> {
+  const specs = targets.flatMap((t) => Array.from({ length: INSTANCES }, () => t))
+  const live = await Promise.all(specs.map((t) => startLive({ ...base, kind: t.kind, ...(t.mcpOauth ? { mcpOauth: t.mcpOauth } : {}) })))
+  return new Map(targets.map((t, i) => [t.id, live.slice(i * INSTANCES, (i + 1) * INSTANCES)]))
 }
 
-async function closeAll(servers: Map<string, LiveServer>): Promise<void> {
-  await Promise.all([...servers.values()].map((s) => s.close()))
+async function closeAll(servers: Map<string, LiveServer[]>): Promise<void> {
+  await Promise.all([...servers.values()].flat().map((s) => s.close()))
 }
 
 /**
@@ -77,7 +87,7 @@ async function closeAll(servers: Map<string, LiveServer>): Promise<void> {
 async function runComparisons(
   name: string,
   comparisons: readonly Comparison[],
-  servers: Map<string, LiveServer>,
+  servers: Map<string, LiveServer[]>,
   work: (target: string, role: 'subject' | 'reference', round: number) => Work,
   warmup?: (target: string) => Work,
 ): Promise<ComparisonResult[]> {
@@ -86,8 +96,8 @@ async function runComparisons(
     for (let i = 0; i < results.length; i++) {
       const r = results[(i + round) % results.length]!
       progress(`${name}, round ${round + 1}/${ROUNDS}: ${r.subject} vs ${r.reference}`)
-      const s = servers.get(r.subject)!
-      const ref = servers.get(r.reference)!
+      const s = servers.get(r.subject)![round % INSTANCES]!
+      const ref = servers.get(r.reference)![Math.floor(round / INSTANCES) % INSTANCES]!
       if (warmup) await pairWindow(s, warmup(r.subject), ref, warmup(r.reference))
       const [a, b] = await pairWindow(s, work(r.subject, 'subject', round), ref, work(r.reference, 'reference', round))
       r.subjectSamples.push(a)
@@ -170,7 +180,8 @@ const hitWork = (id: string, seconds: number): Work => {
 progress(`cache hit: starting ${hitTargets.length} servers`)
 const hitServers = await startTargets(hitTargets, { resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` })
 // Each server's code is optimized before any window counts (the first seconds of a fresh process run cold code).
-for (const [id, s] of hitServers) await load({ ...hitWork(id, QUICK ? 0.5 : 1.5), port: s.port })
+// The processes of one server are warmed together (they share the servers' core, and nothing is measured).
+for (const [id, list] of hitServers) await Promise.all(list.map((s) => load({ ...hitWork(id, QUICK ? 0.5 : 1.5), port: s.port })))
 const hit = await runComparisons('cache hit', hitComparisons, hitServers, (id) => hitWork(id, SECONDS), (id) => hitWork(id, 0.2))
 await closeAll(hitServers)
 
@@ -208,7 +219,7 @@ for (const alg of ALGS) {
   let at = PRIME
   const take = (n: number) => fresh.slice(at, (at += n))
   const servers = await startTargets(missTargets.filter((t) => alg === 'RS256' || t.id !== 'express-sdk-2'), { resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri })
-  for (const s of servers.values()) await load({ port: s.port, tokens: { type: 'pool', tokens: shared }, amount: PRIME - 2 * CONNECTIONS })
+  for (const list of servers.values()) await Promise.all(list.map((s) => load({ port: s.port, tokens: { type: 'pool', tokens: shared }, amount: PRIME - 2 * CONNECTIONS })))
   miss.set(alg, await runComparisons(`distinct ${alg}`, missComparisons(alg), servers, (id, role) => {
     if (!ours(id)) return role === 'subject' ? { tokens: { type: 'pool', tokens: shared }, amount: TOKENS } : { tokens: { type: 'pool', tokens: shared } }
     // A little short of the slice, so no connection's request wraps round to an already used token.
@@ -307,7 +318,7 @@ out.push(`# mcp-oauth benchmark`, '')
 out.push(`${machine.cpus} × ${machine.model}, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}, ${machine.date}`)
 out.push(`CPUs: ${cpuLayout}.`)
 out.push(`Pairs of servers, each in its own process, loaded together over the same interval by ${CONNECTIONS} keep-alive connections each (bench/src/load.ts), ` +
-  `${ROUNDS} interleaved rounds; cache-hit windows ${SECONDS} s (after 0.2 s of warm-up), distinct-token windows ${int(TOKENS)} fresh tokens for mcp-oauth. ` +
+  `${ROUNDS} interleaved rounds over ${INSTANCES} processes of every server (the rounds rotate through the pairings of processes); cache-hit windows ${SECONDS} s (after 0.2 s of warm-up), distinct-token windows ${int(TOKENS)} fresh tokens for mcp-oauth. ` +
   'A ratio is the subject\'s req/s over the reference\'s in the same window: median (min–max) over the rounds.', '')
 out.push('## Cache hit: one repeated token', '', comparisonTable(hit), '')
 out.push('## Distinct tokens: every request a cache miss', '')
