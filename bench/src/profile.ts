@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { startDevIdp } from '@mcp-oauth/dev-idp'
 import { startLocalIssuer, type Alg } from './issuer.js'
 import { load } from './load.js'
+import { serverEntry } from './rounds.js'
 import { specOf } from './servers.js'
 
 const [kind = 'fastify-mcp-oauth', mode = 'repeated', secondsArg = '5'] = process.argv.slice(2)
@@ -27,7 +28,7 @@ const spec = specOf(kind, distinct
   ? { resource: RESOURCE, issuer: local.issuer, jwksUri: local.jwksUri }
   : { resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` })
 const dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-profile-'))
-const child = spawn(process.execPath, ['--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', dir, new URL('./server-process.ts', import.meta.url).pathname], {
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, serverEntry()], {
   env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(spec) },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 })

@@ -18,7 +18,7 @@ import type { ProcessWindow } from './server-process.js'
  * the run's start-up time where it was.
  */
 let bundled: string | undefined
-function serverEntry(): string {
+export function serverEntry(): string {
   if (bundled) return bundled
   const here = new URL('./server-process.ts', import.meta.url).pathname
   // Inside the bench's node_modules, not in /tmp: the bundle's bare imports resolve from there.

@@ -46,6 +46,10 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Strip optional whitespace (SP, HTAB) around a field value (RFC 9110 §5.5). */
 function trimOws(value: string): string {
+  // Nearly every value has no optional whitespace: returned as it is, without a regular expression.
+  const first = value.charCodeAt(0)
+  const last = value.charCodeAt(value.length - 1)
+  if (first !== 32 && first !== 9 && last !== 32 && last !== 9) return value
   return value.replace(/^[ \t]+|[ \t]+$/g, '')
 }
 

@@ -19,6 +19,7 @@ import type { EventSink } from '../events.js'
 import { BODY_TOO_LARGE } from '../http/body.js'
 import type { RequestLike } from '../http/request-like.js'
 import { checkScopes, type Authorizer, type RequestPlan } from '../mcp/authorize.js'
+import type { PolicyRequest } from '../mcp/policy.js'
 import { isPreflight } from '../http/cors.js'
 import { sessionIdOf } from '../mcp/headers.js'
 import { mayInitialize, type SessionStage } from '../mcp/session-stage.js'
@@ -43,6 +44,9 @@ export interface Stages {
 export type MaybePromise<T> = T | Promise<T>
 
 type Authenticated = Extract<McpAuthOutcome, { type: 'authenticated' }>
+
+/** What the body check found (Authorizer.checkBody). */
+type BodyCheck = ReturnType<Authorizer['checkBody']>
 
 const NEEDS_BODY: McpAuthOutcome = Object.freeze({ type: 'needs-body' })
 const NEXT: McpAuthOutcome = Object.freeze({ type: 'next' })
@@ -84,7 +88,11 @@ class AuthenticatedOutcome implements Authenticated {
   }
 }
 
-/** One request through the stages after routing: what it is, what it needs, who it is. */
+/**
+ * One request through the stages after routing: what it is, what it needs, who it is, and what admission
+ * found. One object per request, filled in as the stages go: the stages are plain functions that take it,
+ * with no closures on the synchronous path (a closure would give its function a context object per call).
+ */
 interface Decision {
   request: RequestLike
   opts: HandleOptions | undefined
@@ -93,6 +101,14 @@ interface Decision {
   plan: RequestPlan
   /** The scopes the request needs (the challenge names them when it is refused). */
   needs: readonly string[]
+  /** Admission: the era and requests (the body's, when it is there). */
+  modern: boolean
+  requests: readonly PolicyRequest[]
+  sessionId: string | undefined
+  /** Decided from the headers without the body: the body must still be checked before the request runs. */
+  mustRead: boolean
+  /** The session check waits for the body. */
+  sessionPending: boolean
 }
 
 export interface Handle {
@@ -162,20 +178,29 @@ function authenticate(s: Stages, request: RequestLike, opts: HandleOptions | und
   }
   if (plan === 'needs-body') return NEEDS_BODY
   // What this request needs from its path and, with a policy, from its headers or body (known before the token).
-  const d: Decision = { request, opts, body, plan, needs: s.authorizer.staticNeeds(plan.requests, opts?.scopes) }
+  const d: Decision = {
+    request, opts, body, plan, needs: s.authorizer.staticNeeds(plan.requests, opts?.scopes),
+    modern: plan.modern, requests: plan.requests, sessionId: undefined, mustRead: false, sessionPending: false,
+  }
   let verified: MaybePromise<AuthInfo>
   try {
     verified = s.verifier.verifyRequest(request)
   } catch (err) {
     return refused(s, err, d.needs)
   }
-  if (verified instanceof Promise) return verified.then((info) => authorize(s, d, info), (err: unknown) => refused(s, err, d.needs))
-  return authorize(s, d, verified)
+  return verified instanceof Promise ? authorizeAfter(s, d, verified) : authorize(s, d, verified)
+}
+
+function authorizeAfter(s: Stages, d: Decision, verified: Promise<AuthInfo>): Promise<McpAuthOutcome> {
+  return verified.then((info) => authorize(s, d, info), (err: unknown) => refused(s, err, d.needs))
 }
 
 /** The policy's `check` (the only stage of authorization that may wait), then the rest. */
 function authorize(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutcome> {
-  if (!s.authorizer.hasCheck(d.plan.requests)) return admit(s, d, info)
+  return s.authorizer.hasCheck(d.plan.requests) ? authorizeWithCheck(s, d, info) : admit(s, d, info)
+}
+
+function authorizeWithCheck(s: Stages, d: Decision, info: AuthInfo): Promise<McpAuthOutcome> {
   return s.authorizer.decide(d.plan.requests, info, d.needs, d.plan.modern).then((decided) => {
     d.needs = decided.needs
     if (decided.denied) throw decided.denied
@@ -187,35 +212,40 @@ function authorize(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuth
 function admit(s: Stages, d: Decision, info: AuthInfo): MaybePromise<McpAuthOutcome> {
   const { request, opts, body, plan } = d
   try {
-    let modern = plan.modern
-    checkScopes(info, d.needs, modern, s.authorizer.policy)
-    let requests = plan.requests
+    checkScopes(info, d.needs, d.modern, s.authorizer.policy)
     const hasBody = body !== undefined
-    if (hasBody) ({ modern, requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
+    if (hasBody) ({ modern: d.modern, requests: d.requests } = s.authorizer.checkBody(plan, body, info, opts?.scopes))
     // The body settles the era; without it, a request naming a session is checked as the 2025-11-25 one it may be.
-    const sessionId = sessionIdOf(request)
-    // Decided from the headers without the body: the body must still be checked before the request runs.
-    const mustRead = !hasBody && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
+    const sessionId = d.sessionId = sessionIdOf(request)
+    d.mustRead = !hasBody && request.method === 'POST' && plan.decidedBy === 'headers' && !s.trustHeaders
     // The session check waits for the body only when the host said it will bring it.
-    const sessionPending = mustRead && opts?.bodyPending === true && sessionId !== undefined
+    d.sessionPending = d.mustRead && opts?.bodyPending === true && sessionId !== undefined
     // Only a request that names a session looks it up (in memory: a Map lookup, no promise); only a request
     // starting a session on a shared store probes it (mcp/session-stage.ts).
     const wait = sessionId === undefined
       ? s.sessions.ensureAvailable(opts?.body)
-      : s.sessions.store && !sessionPending && !(hasBody && modern) ? s.sessions.check(sessionId, info) : undefined
-    const outcome = (): McpAuthOutcome => {
-      if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
-      // Kept for checkBody only when the host said it may still bring the body.
-      const pending: Pending | undefined = !hasBody && (opts?.bodyPending === true || mustRead)
-        ? { plan, request, scopes: opts?.scopes, sessionPending }
-        : undefined
-      const mayCreate = sessionId === undefined && request.method === 'POST' && !(hasBody && modern) && mayInitialize(body)
-      return new AuthenticatedOutcome(info, sessionId, requests, mayCreate, modern ? 'modern' : 'legacy', plan.decidedBy, mustRead, pending)
-    }
-    return wait ? wait.then(outcome, (err: unknown) => refused(s, err, d.needs)) : outcome()
+      : s.sessions.store && !d.sessionPending && !(hasBody && d.modern) ? s.sessions.check(sessionId, info) : undefined
+    return wait ? admitAfter(s, d, info, wait) : admitted(s, d, info)
   } catch (err) {
     return refused(s, err, d.needs)
   }
+}
+
+function admitAfter(s: Stages, d: Decision, info: AuthInfo, wait: Promise<unknown>): Promise<McpAuthOutcome> {
+  return wait.then(() => admitted(s, d, info), (err: unknown) => refused(s, err, d.needs))
+}
+
+/** The authenticated outcome of an admitted request. */
+function admitted(s: Stages, d: Decision, info: AuthInfo): McpAuthOutcome {
+  const { request, opts, body, plan, modern, sessionId } = d
+  const hasBody = body !== undefined
+  if (s.emit) emitAuthenticated(s.emit, info, modern, plan.decidedBy)
+  // Kept for checkBody only when the host said it may still bring the body.
+  const pending: Pending | undefined = !hasBody && (opts?.bodyPending === true || d.mustRead)
+    ? { plan, request, scopes: opts?.scopes, sessionPending: d.sessionPending }
+    : undefined
+  const mayCreate = sessionId === undefined && request.method === 'POST' && !(hasBody && modern) && mayInitialize(body)
+  return new AuthenticatedOutcome(info, sessionId, d.requests, mayCreate, modern ? 'modern' : 'legacy', plan.decidedBy, d.mustRead, pending)
 }
 
 /** The body of an outcome decided from the headers: checked against them, then the session it may touch. */
@@ -232,12 +262,20 @@ function checkPendingBody(s: Stages, outcome: McpAuthOutcome, body: unknown): Ma
       ? s.sessions.check(outcome.sessionId!, outcome.auth)
       // Fastify decides in onRequest and brings the body here: an initialize on a shared store is probed now.
       : outcome.mayCreateSession && !checked.modern ? s.sessions.ensureAvailable(body) : undefined
-    const confirmed = (): McpAuthOutcome => new AuthenticatedOutcome(outcome.auth, outcome.sessionId, checked.requests,
-      outcome.mayCreateSession && !checked.modern && mayInitialize(body), checked.modern ? 'modern' : 'legacy', outcome.decidedBy, false, undefined)
-    return wait ? wait.then(confirmed, (err: unknown) => refused(s, err, [])) : confirmed()
+    return wait ? confirmAfter(s, outcome, checked, body, wait) : confirmed(outcome, checked, body)
   } catch (err) {
     return refused(s, err, [])
   }
+}
+
+function confirmAfter(s: Stages, outcome: Authenticated, checked: BodyCheck, body: unknown, wait: Promise<unknown>): Promise<McpAuthOutcome> {
+  return wait.then(() => confirmed(outcome, checked, body), (err: unknown) => refused(s, err, []))
+}
+
+/** The outcome once its body is checked: a new one, without the pending state. */
+function confirmed(outcome: Authenticated, checked: BodyCheck, body: unknown): McpAuthOutcome {
+  return new AuthenticatedOutcome(outcome.auth, outcome.sessionId, checked.requests,
+    outcome.mayCreateSession && !checked.modern && mayInitialize(body), checked.modern ? 'modern' : 'legacy', outcome.decidedBy, false, undefined)
 }
 
 function refused(s: Stages, err: unknown, needs: readonly string[]): McpAuthOutcome {

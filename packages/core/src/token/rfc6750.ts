@@ -51,9 +51,8 @@ export function readCredentials(request: RequestLike, maxTokenLength: number, dp
     if (alone !== 'bearer' && !(dpop && alone === 'dpop')) return undefined
     throw new McpAuthError('ERR_INVALID_REQUEST', `The Authorization header must be "${alone === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
   }
-  const name = header.slice(0, space).toLowerCase()
   // Another scheme (Basic, DPoP when it is off, …) is "no bearer credentials": a 401 without an error code (RFC 6750 §3.1).
-  const scheme = name === 'bearer' ? 'bearer' : dpop && name === 'dpop' ? 'dpop' : undefined
+  const scheme = isScheme(header, space, 'bearer') ? 'bearer' : dpop && isScheme(header, space, 'dpop') ? 'dpop' : undefined
   if (scheme === undefined) return undefined
   // One or more spaces between the scheme and the token (RFC 9110 §11.4: 1*SP).
   let start = space + 1
@@ -63,6 +62,14 @@ export function readCredentials(request: RequestLike, maxTokenLength: number, dp
     throw new McpAuthError('ERR_TOKEN_MALFORMED', 'The access token is too large')
   }
   return { scheme, token }
+}
+
+/** Whether `header` starts with the scheme `lower` (lowercase ASCII) followed by the space at `space`, in any case. */
+function isScheme(header: string, space: number, lower: string): boolean {
+  if (space !== lower.length) return false
+  // Scheme names are case-insensitive (RFC 9110 §11.1); ASCII letters only, so setting bit 0x20 lowercases them.
+  for (let i = 0; i < space; i++) if ((header.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false
+  return true
 }
 
 /** The token's syntax: b64token (RFC 6750 §2.1; RFC 9449 §7.1 for DPoP); `ERR_INVALID_REQUEST` otherwise. */

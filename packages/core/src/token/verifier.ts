@@ -94,8 +94,11 @@ export class TokenVerifier {
     // Only a token that is not found there can be malformed: a cached one passed this check, and its entry holds it whole.
     if (syntax) assertToken68(token)
     const hashed = hashToken(token)
-    if (typeof hashed !== 'string') return hashed.then((key) => this.cachedByHash(token, key, nowMs) ?? this.miss(token, key, nowMs))
-    return this.cachedByHash(token, hashed, nowMs) ?? this.miss(token, hashed, nowMs)
+    return typeof hashed === 'string' ? this.byHash(token, hashed, nowMs) : hashed.then((key) => this.byHash(token, key, nowMs))
+  }
+
+  private byHash(token: string, key: string, nowMs: number): AuthInfo | Promise<AuthInfo> {
+    return this.cachedByHash(token, key, nowMs) ?? this.miss(token, key, nowMs)
   }
 
   /**
