@@ -7,7 +7,7 @@ import type { AuthInfo } from './auth-info.js'
 import { McpAuthError } from './errors.js'
 import { eventSink, type EventSink } from './events.js'
 import { addCorsHeaders } from './http/cors.js'
-import { interceptNodeResponse } from './http/node-response.js'
+import { interceptNodeResponse, type NodeResponseLike } from './http/node-response.js'
 import { toResponse } from './http/plain-response.js'
 import type { RequestLike } from './http/request-like.js'
 import { pathOf } from './http/request-path.js'
@@ -47,6 +47,15 @@ function warnAboutOfflineAccess(config: ResolvedOptions, emit: EventSink | undef
  * ```
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
+/**
+ * Whether a response's request may be a browser's: it carries Origin (Fetch: every CORS request does), read from
+ * the request when the host gives it, else from `res.req`; a response whose request is unknown counts as one.
+ */
+function fromBrowser(res: NodeResponseLike, request: RequestLike | undefined): boolean {
+  if (request) return request.headers.get('origin') !== null
+  return res.req?.headers === undefined || res.req.headers.origin !== undefined
+}
+
 export function createMcpAuth(options: McpAuthOptions): McpAuth {
   const config = resolveOptions(options)
   const emit = eventSink(config.onEvent)
@@ -102,12 +111,8 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     checkBodyNow,
     watchNodeResponse: (outcome, res, request) => {
       if (outcome.type !== 'authenticated') return
-      // Only a browser's request needs them, and it always carries Origin (Fetch: every CORS request does); a
-      // response whose request is unknown gets them too.
-      const fromBrowser = (): boolean => request
-        ? request.headers.get('origin') !== null
-        : res.req?.headers === undefined || res.req.headers.origin !== undefined
-      if (config.cors && res.setHeader && fromBrowser()) {
+      // Only a browser's request needs the CORS headers.
+      if (config.cors && res.setHeader && fromBrowser(res, request)) {
         addCorsHeaders((name) => res.getHeader(name) !== undefined, (name, value) => res.setHeader!(name, value))
       }
       const h = hooks(outcome)
