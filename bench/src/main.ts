@@ -43,6 +43,8 @@ interface Target {
   label: string
   kind: ServerKind
   mcpOauth?: ServerSpec['mcpOauth']
+  /** fastify-spin: how long its hook spins. */
+  spinUs?: number
   /** Extra request headers (e.g. an Mcp-Session-Id). */
   headers?: Record<string, string>
 }
@@ -72,7 +74,7 @@ const INSTANCES = 2
 
 async function startTargets(targets: readonly Target[], base: Omit<ServerSpec, 'kind'>): Promise<Map<string, LiveServer[]>> {
   const specs = targets.flatMap((t) => Array.from({ length: INSTANCES }, () => t))
-  const live = await Promise.all(specs.map((t) => startLive({ ...base, kind: t.kind, ...(t.mcpOauth ? { mcpOauth: t.mcpOauth } : {}) })))
+  const live = await Promise.all(specs.map((t) => startLive({ ...base, kind: t.kind, ...(t.mcpOauth ? { mcpOauth: t.mcpOauth } : {}), ...(t.spinUs !== undefined ? { spinUs: t.spinUs } : {}) })))
   return new Map(targets.map((t, i) => [t.id, live.slice(i * INSTANCES, (i + 1) * INSTANCES)]))
 }
 
@@ -144,6 +146,7 @@ const hitTargets: Target[] = [
   { id: 'fastify-bare', label: 'Fastify, unprotected', kind: 'fastify-bare' },
   { id: 'fastify-bare-2', label: 'Fastify, unprotected (a second instance)', kind: 'fastify-bare' },
   { id: 'fastify-two-hooks', label: 'Fastify + empty onRequest and preHandler hooks (callbacks, as mcp-oauth\'s)', kind: 'fastify-two-hooks' },
+  { id: 'fastify-spin', label: 'Fastify + an onRequest hook that spins 2 µs (calibration)', kind: 'fastify-spin', spinUs: 2 },
   { id: 'fastify-jwt', label: 'Fastify + mcp-oauth, repeated JWT', kind: 'fastify-mcp-oauth' },
   { id: 'fastify-jwt-nobind', label: 'Fastify + mcp-oauth, sessionBinding: false', kind: 'fastify-mcp-oauth', mcpOauth: { sessionBinding: false } },
   { id: 'fastify-jwt-session', label: 'Fastify + mcp-oauth, request naming a session', kind: 'fastify-mcp-oauth', headers: SESSION },
@@ -161,6 +164,7 @@ const hitComparisons: Comparison[] = [
   { subject: 'express-jwt', reference: 'express-previous', note: 'this change: after vs before' },
   { subject: 'fastify-bare-2', reference: 'fastify-bare', note: 'identical servers: the method\'s own spread' },
   { subject: 'fastify-two-hooks', reference: 'fastify-bare' },
+  { subject: 'fastify-spin', reference: 'fastify-bare', note: 'calibration: what 2 µs of work in a hook costs here' },
   { subject: 'fastify-jwt', reference: 'fastify-bare' },
   { subject: 'fastify-jwt-nobind', reference: 'fastify-bare' },
   { subject: 'fastify-jwt-session', reference: 'fastify-bare' },

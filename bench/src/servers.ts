@@ -16,6 +16,7 @@ export type ServerKind =
   | 'express-set-auth'
   | 'fastify-async-noop'
   | 'fastify-two-hooks'
+  | 'fastify-spin'
   | 'express-mcp-oauth'
   | 'fastify-mcp-oauth'
   | 'express-mcp-oauth-previous'
@@ -35,16 +36,21 @@ export interface ServerSpec {
   jwksUri: string
   /** mcp-oauth options beyond resource and issuer (introspection, cache). */
   mcpOauth?: Partial<McpAuthOptions>
+  /** fastify-spin: the wall-clock microseconds its hook spins per request. */
+  spinUs?: number
 }
 
 /**
  * A kind as the command line gives it, optionally followed by mcp-oauth options as JSON
- * (`fastify-mcp-oauth{"nativeCrypto":"inline"}`), on top of `base` (resource, issuer, JWKS).
+ * (`fastify-mcp-oauth{"nativeCrypto":"inline"}`, or `fastify-spin{"spinUs":3}`), on top of `base` (resource, issuer, JWKS).
  */
 export function specOf(arg: string, base: Omit<ServerSpec, 'kind'>): ServerSpec {
   const brace = arg.indexOf('{')
   const kind = (brace < 0 ? arg : arg.slice(0, brace)) as ServerKind
-  return brace < 0 ? { ...base, kind } : { ...base, kind, mcpOauth: JSON.parse(arg.slice(brace)) as ServerSpec['mcpOauth'] }
+  if (brace < 0) return { ...base, kind }
+  // fastify-spin{"spinUs":3}: the spin time; any other kind's JSON is mcp-oauth options.
+  const { spinUs, ...mcpOauth } = JSON.parse(arg.slice(brace)) as ServerSpec['mcpOauth'] & { spinUs?: number }
+  return { ...base, kind, mcpOauth, ...(spinUs !== undefined ? { spinUs } : {}) }
 }
 
 export interface RunningServer {
@@ -189,6 +195,15 @@ async function fastifyServer(spec: ServerSpec): Promise<RunningServer> {
     // with callback hooks as mcp-oauth's (no promise).
     app.addHook('onRequest', (_request, _reply, done) => done())
     app.addHook('preHandler', (_request, _reply, done) => done())
+  } else if (spec.kind === 'fastify-spin') {
+    // Calibration: an onRequest hook that only spins for a known time. What a pair of it against the bare server
+    // measures is what that much work in a hook costs on this machine, beyond the work itself.
+    const ns = BigInt(Math.round((spec.spinUs ?? 2) * 1000))
+    app.addHook('onRequest', (_request, _reply, done) => {
+      const end = process.hrtime.bigint() + ns
+      while (process.hrtime.bigint() < end);
+      done()
+    })
   } else if (spec.kind === 'fastify-mcp-oauth') {
     // mcp-oauth README: await app.register(mcpAuth, { resource, issuer }).
     const { default: mcpAuth } = await import('@mcp-oauth/fastify')
