@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMcpAuth, McpAuthConfigError, requestLikeFromNode, type McpAuthOutcome } from '@mcp-oauth/core'
 import { importJWK } from 'jose'
 import { chosenPath, verifyJwsNative } from '../../packages/core/src/token/jws-node.js'
+import { TokenCache } from '../../packages/core/src/token/cache.js'
 import { SessionStage } from '../../packages/core/src/mcp/session-stage.js'
 import { MemorySessionStore, KeyValueSessionStore } from '../../packages/core/src/mcp/session-binding.js'
 import { MemoryStore } from '../../packages/core/src/store.js'
@@ -168,6 +169,33 @@ describe('what a cache hit skips', () => {
     expect(checked.type === 'respond' && checked.response.status).toBe(400)
     const copy = { ...outcome }
     expect(auth.checkBodyNow(copy, mismatch)).toBe(copy)
+  })
+})
+
+describe('the token cache\'s recency', () => {
+  const info = (n: number) => ({ token: `t${n}`, clientId: 'c', scopes: [] })
+  const token = (n: number) => `${'x'.repeat(60)}${String(n).repeat(20)}`
+
+  it('a hit peeks; it moves its entry to the recent end at most once a second, so eviction is LRU to within a second', () => {
+    const t0 = 1_800_000_000_000
+    const cache = new TokenCache(2, 3600)
+    cache.set(token(1), 'h1', { info: info(1), exp: undefined, nbf: undefined }, t0)
+    cache.set(token(2), 'h2', { info: info(2), exp: undefined, nbf: undefined }, t0)
+    // Within a second of being stored: the hit does not move token 1, so the third token evicts it.
+    expect(cache.get(token(1), t0 + 10, 0)?.info).toEqual(info(1))
+    cache.set(token(3), 'h3', { info: info(3), exp: undefined, nbf: undefined }, t0 + 20)
+    expect(cache.get(token(1), t0 + 30, 0)).toBeUndefined()
+    expect(cache.get(token(2), t0 + 30, 0)?.info).toEqual(info(2))
+
+    // A second later a hit moves its entry: token 2 (hit at t0 + 1500) outlives token 3 (stored later, not hit since).
+    const later = new TokenCache(2, 3600)
+    later.set(token(2), 'h2', { info: info(2), exp: undefined, nbf: undefined }, t0)
+    later.set(token(3), 'h3', { info: info(3), exp: undefined, nbf: undefined }, t0 + 100)
+    expect(later.get(token(2), t0 + 1500, 0)?.info).toEqual(info(2))
+    later.set(token(4), 'h4', { info: info(4), exp: undefined, nbf: undefined }, t0 + 1600)
+    expect(later.get(token(3), t0 + 1700, 0)).toBeUndefined()
+    expect(later.get(token(2), t0 + 1700, 0)?.info).toEqual(info(2))
+    expect(later.get(token(4), t0 + 1700, 0)?.info).toEqual(info(4))
   })
 })
 

@@ -19,8 +19,23 @@ export interface CachedToken {
   nbf: number | undefined
 }
 
-/** An entry as stored: with the token it is for, and the wall-clock time (`Date.now()`, ms) it ends at. */
-type Stored = CachedToken & { token: string; until: number }
+/**
+ * An entry as stored: with the token it is for, the wall-clock time (`Date.now()`, ms) it ends at, and when a
+ * hit last moved it to the recent end of the LRU.
+ */
+type Stored = CachedToken & { token: string; until: number; touched: number }
+
+/**
+ * A hit moves its entry to the recent end of the LRU at most once per this many ms; other hits only peek. The
+ * eviction order is the LRU's to within a second, and a hit costs a Map lookup instead of relinking the list.
+ */
+const TOUCH_EVERY_MS = 1000
+
+/**
+ * The options object of every lookup: lru-cache writes `status` into the one it is given (and makes a new one
+ * per call when given none), so one object serves all lookups.
+ */
+const LOOKUP: { status?: undefined } = {}
 
 /**
  * How many of a token's last characters name its slot. For a JWS they are the end of the signature (43
@@ -91,12 +106,18 @@ export class TokenCache {
   }
 
   #valid(key: string, token: string, nowMs: number, tolerance: number): CachedToken | undefined {
-    const entry = this.#lru.get(key)
+    LOOKUP.status = undefined
+    const entry = this.#lru.peek(key, LOOKUP)
     if (entry === undefined || entry.token !== token) return undefined
     const nowSeconds = Math.floor(nowMs / 1000)
     if (entry.until <= nowMs || (entry.exp !== undefined && entry.exp <= nowSeconds - tolerance) || (entry.nbf !== undefined && entry.nbf > nowSeconds + tolerance)) {
       this.#lru.delete(key)
       return undefined
+    }
+    if (nowMs - entry.touched >= TOUCH_EVERY_MS) {
+      entry.touched = nowMs
+      LOOKUP.status = undefined
+      this.#lru.get(key, LOOKUP)
     }
     return entry
   }
@@ -116,7 +137,7 @@ export class TokenCache {
     const key = free ? tail : hashedKey(hash)
     // A literal with every field, not a spread: V8 gave each spread copy a hidden class of its own (a Map and a
     // DescriptorArray per cached token, 24 MB for 100,000 tokens).
-    const stored: Stored = { info: entry.info, exp: entry.exp, nbf: entry.nbf, token, until: nowMs + Math.floor(ttl) }
+    const stored: Stored = { info: entry.info, exp: entry.exp, nbf: entry.nbf, token, until: nowMs + Math.floor(ttl), touched: nowMs }
     if (!free && !this.#lru.has(key)) this.#hashed++
     this.#lru.set(key, stored)
   }
