@@ -23,7 +23,8 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5))
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 0.5 : 1))
 const TOKENS = Number(process.env.BENCH_TOKENS ?? (QUICK ? 300 : 1500))
-const PRIME = QUICK ? 300 : 1500
+/** Tokens every distinct-token server verifies once before its group (JIT warm-up), and the peers' shared pool (they cache nothing). */
+const PRIME = QUICK ? 300 : 600
 /** Unmeasured tokens before each distinct-token window. */
 const WARM = 200
 const MEMORY_TOKENS = QUICK ? 10_000 : 100_000
@@ -176,7 +177,7 @@ progress(`cache hit: starting ${hitTargets.length} servers`)
 const hitServers = await startTargets(hitTargets, { resource: RESOURCE, issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks` })
 // Each server's code is optimized before any window counts (the first seconds of a fresh process run cold code).
 // The processes of one server are warmed together (they share the servers' core, and nothing is measured).
-for (const [id, list] of hitServers) await Promise.all(list.map((s) => load({ ...hitWork(id, QUICK ? 0.5 : 1.5), port: s.port })))
+for (const [id, list] of hitServers) await Promise.all(list.map((s) => load({ ...hitWork(id, QUICK ? 0.5 : 1), port: s.port })))
 const hit = await runComparisons('cache hit', hitComparisons, hitServers, (id) => hitWork(id, SECONDS), (id) => hitWork(id, 0.2))
 await closeAll(hitServers)
 
