@@ -18,6 +18,7 @@ export type ServerKind =
   | 'fastify-two-hooks'
   | 'fastify-spin'
   | 'fastify-floor'
+  | 'express-floor'
   | 'express-mcp-oauth'
   | 'fastify-mcp-oauth'
   | 'express-mcp-oauth-previous'
@@ -108,6 +109,23 @@ async function expressServer(spec: ServerSpec): Promise<RunningServer> {
         next()
       })
       break
+    case 'express-floor': {
+      // fastify-floor's check as an Express middleware: the path compared, the header read, one Map lookup of a
+      // token verified at start-up, its expiry checked, req.auth set. Not a usable auth layer.
+      const known = new Map<string, { token: string; clientId: string; scopes: string[]; exp: number }>()
+      app.use((req, res, next) => {
+        const url = req.url
+        if (url !== '/mcp' && !url.startsWith('/mcp?')) return next()
+        const header = req.headers.authorization
+        const token = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : undefined
+        const hit = token === undefined ? undefined : known.get(token.slice(-43))
+        if (token !== undefined && hit === undefined) known.set(token.slice(-43), { token, clientId: 'bench-client', scopes: [], exp: Date.now() / 1000 + 3600 })
+        else if (hit === undefined || hit.token !== token || hit.exp * 1000 <= Date.now()) return void res.status(401).set('www-authenticate', 'Bearer').end()
+        req.auth = hit
+        next()
+      })
+      break
+    }
     case 'express-mcp-oauth': {
       // mcp-oauth README: app.use(mcpAuth({ resource, issuer })), metadata routes included.
       const { mcpAuth } = await import('@mcp-oauth/express')
