@@ -75,6 +75,28 @@ function mcpHandler(req: Request, res: Response): void {
   res.type('application/json').send(rpcResult(req.body))
 }
 
+interface FloorEntry { token: string; clientId: string; scopes: string[]; exp: number }
+
+/**
+ * The least a cache-hit check can do (fastify-floor, express-floor): compare the path, read the header, one Map
+ * lookup of a token remembered on its first use, check its expiry. 'skip' off the protected path (or the first
+ * use), 'refuse' for anything else that is not the remembered token.
+ */
+function floorCheck(): (url: string, authorization: string | undefined) => FloorEntry | 'skip' | 'refuse' {
+  const known = new Map<string, FloorEntry>()
+  return (url, authorization) => {
+    if (url !== '/mcp' && !url.startsWith('/mcp?')) return 'skip'
+    const token = authorization !== undefined && authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined
+    if (token === undefined) return 'refuse'
+    const hit = known.get(token.slice(-43))
+    if (hit === undefined) {
+      known.set(token.slice(-43), { token, clientId: 'bench-client', scopes: [], exp: Date.now() / 1000 + 3600 })
+      return 'skip'
+    }
+    return hit.token !== token || hit.exp * 1000 <= Date.now() ? 'refuse' : hit
+  }
+}
+
 function listen(server: Server): Promise<RunningServer> {
   // The load generator keeps its connections between windows (bench/src/load.ts).
   server.keepAliveTimeout = 600_000
@@ -110,18 +132,12 @@ async function expressServer(spec: ServerSpec): Promise<RunningServer> {
       })
       break
     case 'express-floor': {
-      // fastify-floor's check as an Express middleware: the path compared, the header read, one Map lookup of a
-      // token verified at start-up, its expiry checked, req.auth set. Not a usable auth layer.
-      const known = new Map<string, { token: string; clientId: string; scopes: string[]; exp: number }>()
+      // fastify-floor's check as an Express middleware. Not a usable auth layer.
+      const check = floorCheck()
       app.use((req, res, next) => {
-        const url = req.url
-        if (url !== '/mcp' && !url.startsWith('/mcp?')) return next()
-        const header = req.headers.authorization
-        const token = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : undefined
-        const hit = token === undefined ? undefined : known.get(token.slice(-43))
-        if (token !== undefined && hit === undefined) known.set(token.slice(-43), { token, clientId: 'bench-client', scopes: [], exp: Date.now() / 1000 + 3600 })
-        else if (hit === undefined || hit.token !== token || hit.exp * 1000 <= Date.now()) return void res.status(401).set('www-authenticate', 'Bearer').end()
-        req.auth = hit
+        const hit = check(req.url, req.headers.authorization)
+        if (hit === 'refuse') return void res.status(401).set('www-authenticate', 'Bearer').end()
+        if (hit !== 'skip') req.auth = hit
         next()
       })
       break
@@ -224,20 +240,14 @@ async function fastifyServer(spec: ServerSpec): Promise<RunningServer> {
       done()
     })
   } else if (spec.kind === 'fastify-floor') {
-    // The floor of any cache-hit check: the path compared, the header read, one Map lookup of a token verified
-    // at start-up, its expiry checked, request.auth set; and an empty preHandler (where a body check would go).
-    // Not a usable auth layer (no challenge rules, no metadata): what no real one can beat on this machine.
-    const known = new Map<string, { token: string; exp: number }>()
+    // The floor of any cache-hit check (floorCheck), and an empty preHandler where a body check would go. Not a
+    // usable auth layer (no challenge rules, no metadata): what no real one can beat on this machine.
+    const check = floorCheck()
     app.decorateRequest('auth', null)
     app.addHook('onRequest', (request, reply, done) => {
-      const url = request.raw.url!
-      if (url !== '/mcp' && !url.startsWith('/mcp?')) return done()
-      const header = request.raw.headers.authorization
-      const token = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : undefined
-      const hit = token === undefined ? undefined : known.get(token.slice(-43))
-      if (token !== undefined && hit === undefined) known.set(token.slice(-43), { token, exp: Date.now() / 1000 + 3600 })
-      else if (hit === undefined || hit.token !== token || hit.exp * 1000 <= Date.now()) return void reply.code(401).header('www-authenticate', 'Bearer').send()
-      ;(request as unknown as { auth: unknown }).auth = hit
+      const hit = check(request.raw.url!, request.raw.headers.authorization)
+      if (hit === 'refuse') return void reply.code(401).header('www-authenticate', 'Bearer').send()
+      if (hit !== 'skip') (request as unknown as { auth: unknown }).auth = hit
       done()
     })
     app.addHook('preHandler', (_request, _reply, done) => done())
